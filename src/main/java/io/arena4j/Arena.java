@@ -1,0 +1,642 @@
+package io.arena4j;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A per-connection bump allocator: a chain of large native blocks from which slices are carved
+ * by moving an offset, all freed at once by {@link #reset()}.
+ *
+ * <p>Allocating is a pointer bump: no lock, no native call, no per-slice bookkeeping. Nothing is
+ * freed slice by slice; a server resets the arena when a request or connection ends, and the
+ * arena keeps a few blocks for the next one, so that in the steady state no native memory is
+ * allocated at all.
+ *
+ * {@snippet :
+ * try (Arena arena = Arena.create()) {                   // one per connection
+ *     for (int request = 0; request < 3; request++) {
+ *         MemorySegment header = arena.allocate(256, 8);   // zeroed, 8-byte aligned
+ *         MemorySegment name = arena.allocateFrom("alice"); // the whole SegmentAllocator API works
+ *         header.set(ValueLayout.JAVA_INT, 0, 42);
+ *         arena.reset();                                   // frees both; header is now inaccessible
+ *     }
+ * }                                                        // close() frees the blocks
+ * }
+ *
+ * <h2>Blocks, large requests and limits</h2>
+ * Requests are served from regular blocks of {@linkplain Builder#blockSize(long) blockSize} bytes.
+ * When the current block has too little room, the arena moves on to the next block it kept from
+ * an earlier round, and allocates a new one only when none is left; the rest of the old block
+ * stays unused until the next reset. A request that does not fit in the current block and is
+ * larger than a quarter of a block gets a block of its own, so that one big body between small
+ * headers wastes nothing and does not change the size of later blocks. All native memory counts
+ * against {@linkplain Builder#maxBytes(long) maxBytes}; a request that would cross it throws
+ * {@link ArenaLimitException} and changes nothing.
+ *
+ * <h2>Reset and retained memory</h2>
+ * {@link #reset()} takes time proportional to the number of blocks, never to the number of
+ * allocations. It keeps regular blocks, then blocks of large requests, while their total stays
+ * within {@linkplain Builder#retainBytes(long) retainBytes}, and frees the rest.
+ *
+ * <h2>Temporal safety</h2>
+ * Every slice belongs to the arena's current <em>generation</em>, a confined JDK arena that
+ * {@code reset()} and {@code close()} close. Reading or writing a slice after that throws
+ * {@link IllegalStateException}, exactly like a segment of a closed JDK arena, so a stale slice
+ * can never read the next connection's data.
+ *
+ * <h2>Zeroing</h2>
+ * By default every slice reads as zeros, as with the JDK's arenas and {@code new byte[]}. The
+ * cost is paid in bulk, where it is cheapest: new blocks come from {@code calloc}, and
+ * {@code reset()} clears only the used prefix of each block it keeps. Allocation itself never
+ * writes memory, so {@code allocateFrom(...)} pays nothing to clear bytes it then overwrites, and
+ * an idle arena holds none of the last connection's bytes. {@link Builder#zeroed(boolean)
+ * zeroed(false)} turns clearing off, like {@code malloc}.
+ *
+ * <h2>Threads</h2>
+ * Like {@link java.lang.foreign.Arena#ofConfined()}, an arena belongs to one thread, its owner:
+ * the thread that created it. Allocating, resetting and closing it, and accessing its slices, from
+ * any other thread throws {@link WrongThreadException}. The statistics ({@link #allocatedBytes()},
+ * {@link #reservedBytes()}, {@link #blockCount()}, {@link #toString()}) and {@link #scope()} may
+ * be read from any thread, as a snapshot. To hand an arena to another thread, its owner calls
+ * {@link #resetAndDisown()}; the next thread that allocates from, resets or closes it becomes its
+ * owner. The hand-off is safe without further synchronisation, and two threads can never both
+ * become the owner.
+ *
+ * <h2>Native access</h2>
+ * Blocks come from the C library through FFM downcalls, and slices are bound to their generation
+ * with {@link MemorySegment#reinterpret(long, java.lang.foreign.Arena, java.util.function.Consumer)}:
+ * run with {@code --enable-native-access=ALL-UNNAMED} (or {@code =io.arena4j} on the module path)
+ * so that the JDK does not print a warning.
+ */
+public final class Arena implements java.lang.foreign.Arena {
+
+    /** Size of a regular block unless {@link Builder#blockSize(long)} says otherwise: 64 KiB. */
+    public static final long DEFAULT_BLOCK_SIZE = 64 * 1024;
+
+    /** The value of {@link Builder#maxBytes(long)} that means "no limit", the default. */
+    public static final long UNLIMITED = Long.MAX_VALUE;
+
+    /** Smallest block size: below it almost every request would be a large one. */
+    static final long MIN_BLOCK_SIZE = 256;
+
+    /** Largest block size: 1 GiB. Larger requests get a block of their own anyway. */
+    static final long MAX_BLOCK_SIZE = 1L << 30;
+
+    /*
+     * With no current block, cursor > limit makes every request, even one of zero bytes, miss the
+     * fast path: alignUp(1, alignment) >= 1 > 0.
+     */
+    private static final long NO_BLOCK_CURSOR = 1;
+    private static final long NO_BLOCK_LIMIT = 0;
+
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(Arena.class, "owner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final long blockSize;
+    private final long maxBytes;
+    private final long retainBytes;
+    private final boolean zeroed;
+    /** Requests needing more than this, with alignment slack, get a block of their own. */
+    private final long largeThreshold;
+
+    // The fast path reads and writes only these five fields.
+    private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
+    private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
+    private long allocatedBytes;
+    private Thread owner;                    // null between resetAndDisown() and the next claim
+    private java.lang.foreign.Arena generation;
+
+    /** Regular blocks: 0..current are used in this generation, those after it are kept, unused. */
+    private final List<Block> chain = new ArrayList<>();
+    private int current = -1;
+    /** Blocks of large requests, each used by one slice in this generation. */
+    private final List<Block> large = new ArrayList<>();
+    /** Blocks of large requests kept by a reset for later large requests, unused. */
+    private final List<Block> spareLarge = new ArrayList<>();
+    private long reservedBytes;
+    private boolean closed;
+
+    private Arena(Builder settings) {
+        this.blockSize = settings.blockSize;
+        this.maxBytes = settings.maxBytes;
+        this.retainBytes = settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes;
+        this.zeroed = settings.zeroed;
+        this.largeThreshold = settings.blockSize / 4;
+        this.owner = Thread.currentThread();
+        this.generation = java.lang.foreign.Arena.ofConfined();
+    }
+
+    /**
+     * Creates an arena with the defaults, which suit a server connection whose requests need a few
+     * KiB to a few hundred KiB: 64 KiB blocks, one block retained across resets, no limit, zeroed
+     * slices. No native memory is allocated until the first request.
+     *
+     * {@snippet :
+     * try (Arena arena = Arena.create()) {
+     *     MemorySegment buffer = arena.allocate(1000);
+     * }
+     * }
+     *
+     * @return a new arena owned by the calling thread
+     */
+    public static Arena create() {
+        return builder().build();
+    }
+
+    /**
+     * Starts configuring an arena.
+     *
+     * {@snippet :
+     * Arena arena = Arena.builder()
+     *         .blockSize(1 << 20)          // 1 MiB blocks
+     *         .retainBytes(8 << 20)        // keep up to 8 MiB across resets
+     *         .maxBytes(64 << 20)          // never hold more than 64 MiB
+     *         .zeroed(false)               // the caller overwrites every slice
+     *         .build();
+     * }
+     *
+     * @return a builder holding the defaults of {@link #create()}
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a slice of {@code byteSize} bytes whose address is a multiple of
+     * {@code byteAlignment}. It reads as zeros unless the arena was built with
+     * {@code zeroed(false)}, and it stays accessible, from the owner thread only, until the next
+     * {@link #reset()} or {@link #close()}.
+     *
+     * {@snippet :
+     * MemorySegment page = arena.allocate(4096, 4096);
+     * assert page.address() % 4096 == 0 && page.byteSize() == 4096;
+     * }
+     *
+     * @throws IllegalArgumentException if {@code byteSize < 0} or {@code byteAlignment} is not a
+     *         positive power of two
+     * @throws ArenaLimitException if the arena would need more native memory than its limit
+     * @throws OutOfMemoryError if the C library has no memory for a new block
+     * @throws IllegalStateException if the arena is closed
+     * @throws WrongThreadException if another thread owns the arena
+     */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        checkRequest(byteSize, byteAlignment);
+        if (owner != Thread.currentThread()) {
+            claimOrThrow();
+        }
+        long start = alignUp(cursor, byteAlignment);
+        if (byteSize > limit - start) {
+            return allocateSlow(byteSize, byteAlignment);
+        }
+        cursor = start + byteSize;
+        return slice(start, byteSize);
+    }
+
+    private MemorySegment slice(long address, long byteSize) {
+        allocatedBytes += byteSize;
+        return MemorySegment.ofAddress(address).reinterpret(byteSize, generation, null);
+    }
+
+    /** The request does not fit in the current block: move to another block, or give it its own. */
+    private MemorySegment allocateSlow(long byteSize, long byteAlignment) {
+        if (closed) {
+            throw alreadyClosed();
+        }
+        long needed = byteSize + alignmentSlack(byteAlignment);
+        if (needed < 0 || needed > largeThreshold) {
+            return allocateLarge(byteSize, byteAlignment, needed < 0 ? Long.MAX_VALUE : needed);
+        }
+        moveToNextBlock();
+        long start = alignUp(cursor, byteAlignment);
+        assert start + byteSize <= limit : "a fresh block holds any regular request";
+        cursor = start + byteSize;
+        return slice(start, byteSize);
+    }
+
+    private void moveToNextBlock() {
+        if (current + 1 == chain.size()) {
+            chain.add(new Block(newBlock(blockSize, blockSize, 1)));
+        }
+        if (current >= 0) {
+            chain.get(current).used = cursor - chain.get(current).address();
+        }
+        current++;
+        enter(chain.get(current));
+    }
+
+    private void enter(Block block) {
+        cursor = block.address();
+        limit = block.address() + block.size();
+    }
+
+    private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
+        Block block = takeSpareLarge(byteSize, byteAlignment);
+        if (block == null) {
+            block = new Block(newBlock(blockBytes, byteSize, byteAlignment));
+        }
+        large.add(block);
+        long start = alignUp(block.address(), byteAlignment);
+        block.used = start - block.address() + byteSize;
+        return slice(start, byteSize);
+    }
+
+    private Block takeSpareLarge(long byteSize, long byteAlignment) {
+        for (int i = 0; i < spareLarge.size(); i++) {
+            if (spareLarge.get(i).fits(byteSize, byteAlignment)) {
+                return spareLarge.remove(i);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Allocates a block of {@code blockBytes} for a request, within the limit. Kept blocks that are
+     * not in use are freed if, and only if, that makes room; a refused request changes nothing.
+     */
+    private MemorySegment newBlock(long blockBytes, long byteSize, long byteAlignment) {
+        long unused = unusedBytes();
+        if (blockBytes > maxBytes - reservedBytes + unused) {
+            if (maxBytes == UNLIMITED) {
+                throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
+            }
+            throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, reservedBytes);
+        }
+        MemorySegment memory = NativeMemory.allocate(blockBytes, zeroed);
+        reservedBytes += blockBytes;
+        freeUnusedWhileOverLimit();
+        return memory;
+    }
+
+    /** Bytes of kept blocks that this generation has not used: those a new block may displace. */
+    private long unusedBytes() {
+        long bytes = 0;
+        for (Block block : spareLarge) {
+            bytes += block.size();
+        }
+        for (int i = current + 1; i < chain.size(); i++) {
+            bytes += chain.get(i).size();
+        }
+        return bytes;
+    }
+
+    private void freeUnusedWhileOverLimit() {
+        while (reservedBytes > maxBytes && !spareLarge.isEmpty()) {
+            free(spareLarge.removeLast());
+        }
+        while (reservedBytes > maxBytes && chain.size() > current + 1) {
+            free(chain.removeLast());
+        }
+        assert reservedBytes <= maxBytes;
+    }
+
+    private void free(Block block) {
+        NativeMemory.free(block.memory);
+        reservedBytes -= block.size();
+    }
+
+    /**
+     * Frees every slice at once and rewinds to the first block. Blocks are kept for the next
+     * round up to {@linkplain Builder#retainBytes(long) retainBytes}, cleared if the arena is
+     * zeroed; the rest are freed. Every slice allocated before becomes inaccessible, and
+     * {@link #scope()} returns a new scope.
+     *
+     * {@snippet :
+     * MemorySegment stale = arena.allocate(100);
+     * arena.reset();
+     * stale.get(ValueLayout.JAVA_BYTE, 0);      // throws IllegalStateException
+     * }
+     *
+     * @throws IllegalStateException if the arena is closed
+     * @throws WrongThreadException if another thread owns the arena
+     */
+    public void reset() {
+        ensureOwnedByCaller();
+        recycle();
+        generation = java.lang.foreign.Arena.ofConfined();
+    }
+
+    /**
+     * Resets the arena, then gives up its ownership, so that another thread can take it over: the
+     * next thread that allocates from it, resets it or closes it becomes its owner. Until then
+     * {@link #scope()} returns the closed scope of the last generation.
+     *
+     * {@snippet :
+     * Arena arena = Arena.create();
+     * arena.resetAndDisown();
+     * Thread.ofVirtual().start(() -> {
+     *     try (arena) {
+     *         arena.allocate(100);              // this thread now owns the arena
+     *     }
+     * });
+     * }
+     *
+     * @throws IllegalStateException if the arena is closed
+     * @throws WrongThreadException if another thread owns the arena
+     */
+    public void resetAndDisown() {
+        ensureOwnedByCaller();
+        recycle();
+        // Publishes everything the arena holds to the thread whose claim (a CAS) will see null.
+        OWNER.setRelease(this, (Thread) null);
+    }
+
+    private void recycle() {
+        generation.close();    // first: no slice may outlive the memory it points to
+        if (current >= 0) {
+            chain.get(current).used = cursor - chain.get(current).address();
+        }
+        long budget = retainBytes;
+        int kept = 0;
+        while (kept < chain.size() && chain.get(kept).size() <= budget) {
+            budget -= chain.get(kept).size();
+            chain.get(kept++).recycle(zeroed);
+        }
+        while (chain.size() > kept) {
+            free(chain.removeLast());
+        }
+        spareLarge.addAll(large);
+        large.clear();
+        for (int i = spareLarge.size() - 1; i >= 0; i--) {
+            Block block = spareLarge.get(i);
+            if (block.size() <= budget) {
+                budget -= block.size();
+                block.recycle(zeroed);
+            } else {
+                free(spareLarge.remove(i));
+            }
+        }
+        current = chain.isEmpty() ? -1 : 0;
+        if (current == 0) {
+            enter(chain.getFirst());
+        } else {
+            cursor = NO_BLOCK_CURSOR;
+            limit = NO_BLOCK_LIMIT;
+        }
+        allocatedBytes = 0;
+    }
+
+    /**
+     * Frees all native memory; the arena is finished. Every slice becomes inaccessible, and any
+     * later call other than the statistics throws {@link IllegalStateException}.
+     *
+     * {@snippet :
+     * try (Arena arena = Arena.create()) {
+     *     arena.allocate(100);
+     * }                                         // closed here
+     * }
+     *
+     * @throws IllegalStateException if the arena is already closed
+     * @throws WrongThreadException if another thread owns the arena
+     */
+    @Override
+    public void close() {
+        ensureOwnedByCaller();
+        generation.close();
+        for (List<Block> blocks : List.of(chain, large, spareLarge)) {
+            blocks.forEach(this::free);
+            blocks.clear();
+        }
+        assert reservedBytes == 0;
+        current = -1;
+        cursor = NO_BLOCK_CURSOR;
+        limit = NO_BLOCK_LIMIT;
+        allocatedBytes = 0;
+        closed = true;
+    }
+
+    /**
+     * Returns the scope of the slices handed out since the last reset. It stops being alive at the
+     * next {@link #reset()} or {@link #close()}, and a new scope takes its place after a reset.
+     *
+     * {@snippet :
+     * MemorySegment.Scope before = arena.scope();
+     * arena.reset();
+     * assert !before.isAlive() && arena.scope().isAlive();
+     * }
+     */
+    @Override
+    public MemorySegment.Scope scope() {
+        return generation.scope();
+    }
+
+    /**
+     * {@return the bytes handed out since the last reset: the sum of the requested sizes, without
+     * alignment padding or unused block space}
+     *
+     * {@snippet :
+     * arena.allocate(10);
+     * arena.allocate(20, 16);
+     * assert arena.allocatedBytes() == 30;
+     * }
+     */
+    public long allocatedBytes() {
+        return allocatedBytes;
+    }
+
+    /**
+     * {@return the native memory this arena holds right now, in bytes: every block, used or kept}
+     *
+     * {@snippet :
+     * Arena arena = Arena.create();
+     * assert arena.reservedBytes() == 0;                       // nothing until the first request
+     * arena.allocate(10);
+     * assert arena.reservedBytes() == Arena.DEFAULT_BLOCK_SIZE;
+     * }
+     */
+    public long reservedBytes() {
+        return reservedBytes;
+    }
+
+    /**
+     * {@return the number of native blocks this arena holds right now, regular and large}
+     *
+     * {@snippet :
+     * arena.allocate(1 << 20);                  // a large request: a block of its own
+     * assert arena.blockCount() >= 1;
+     * }
+     */
+    public int blockCount() {
+        return chain.size() + large.size() + spareLarge.size();
+    }
+
+    /**
+     * Describes the arena in one line, for logs and debuggers, for example:
+     * {@code Arena[allocated=5000000, reserved=5242880 in 80 blocks (80 regular, 0 large), blockSize=65536, retain=8388608, max=unlimited, zeroed, owner=main]}.
+     */
+    @Override
+    public String toString() {
+        Thread holder = owner;
+        return "Arena[allocated=" + allocatedBytes
+                + ", reserved=" + reservedBytes + " in " + blockCount() + " blocks ("
+                + chain.size() + " regular, " + (large.size() + spareLarge.size()) + " large)"
+                + ", blockSize=" + blockSize + ", retain=" + retainBytes
+                + ", max=" + (maxBytes == UNLIMITED ? "unlimited" : maxBytes)
+                + (zeroed ? ", zeroed" : ", not zeroed")
+                + (closed ? ", closed" : ", owner=" + (holder == null ? "none" : holder.getName()))
+                + "]";
+    }
+
+    private void ensureOwnedByCaller() {
+        if (owner != Thread.currentThread()) {
+            claimOrThrow();
+        } else if (closed) {
+            throw alreadyClosed();
+        }
+    }
+
+    /** Called when the caller is not the owner: takes an unowned arena, refuses anything else. */
+    private void claimOrThrow() {
+        Thread caller = Thread.currentThread();
+        if (!OWNER.compareAndSet(this, (Thread) null, caller)) {
+            throw new WrongThreadException("Arena is owned by thread \"" + owner.getName()
+                    + "\", not by the calling thread \"" + caller.getName() + "\"");
+        }
+        if (closed) {
+            throw alreadyClosed();
+        }
+        generation = java.lang.foreign.Arena.ofConfined();
+    }
+
+    private static IllegalStateException alreadyClosed() {
+        return new IllegalStateException("Arena is closed");
+    }
+
+    private static void checkRequest(long byteSize, long byteAlignment) {
+        if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
+            throw badRequest(byteSize, byteAlignment);
+        }
+    }
+
+    private static IllegalArgumentException badRequest(long byteSize, long byteAlignment) {
+        return new IllegalArgumentException(byteSize < 0
+                ? "Allocation size is negative: " + byteSize
+                : "Alignment is not a positive power of two: " + byteAlignment);
+    }
+
+    static long alignUp(long address, long alignment) {
+        return (address + alignment - 1) & -alignment;
+    }
+
+    /** Bytes a fresh block may need to skip to reach {@code alignment}: blocks are malloc-aligned. */
+    private static long alignmentSlack(long alignment) {
+        return Math.max(0, alignment - NativeMemory.MALLOC_ALIGNMENT);
+    }
+
+    /**
+     * Configures an {@link Arena}. Setters check their own argument; {@link #build()} checks how
+     * they fit together. Every setter returns this builder.
+     *
+     * {@snippet :
+     * Arena arena = Arena.builder().blockSize(256 * 1024).maxBytes(4 << 20).build();
+     * }
+     */
+    public static final class Builder {
+
+        private long blockSize = DEFAULT_BLOCK_SIZE;
+        private long maxBytes = UNLIMITED;
+        private long retainBytes = -1;    // unset: one block
+        private boolean zeroed = true;
+
+        private Builder() {}
+
+        /**
+         * Sets the size of a regular block, 64 KiB by default. Bigger blocks mean fewer native
+         * allocations and more memory held by an idle arena; requests above a quarter of a block
+         * get blocks of their own.
+         *
+         * {@snippet :
+         * Arena.builder().blockSize(1 << 20).build();
+         * }
+         *
+         * @param bytes from 256 bytes to 1 GiB
+         * @throws IllegalArgumentException if {@code bytes} is outside that range
+         */
+        public Builder blockSize(long bytes) {
+            if (bytes < MIN_BLOCK_SIZE || bytes > MAX_BLOCK_SIZE) {
+                throw new IllegalArgumentException("blockSize must be from " + MIN_BLOCK_SIZE + " to "
+                        + MAX_BLOCK_SIZE + " bytes: " + bytes);
+            }
+            this.blockSize = bytes;
+            return this;
+        }
+
+        /**
+         * Sets a hard cap on the native memory the arena holds, {@link #UNLIMITED} by default.
+         * A request that would cross it throws {@link ArenaLimitException}. Blocks count whole.
+         *
+         * {@snippet :
+         * Arena.builder().maxBytes(16 << 20).build();   // one hostile connection cannot take more
+         * }
+         *
+         * @param bytes a positive number of bytes, at least the block size
+         * @throws IllegalArgumentException if {@code bytes <= 0}
+         */
+        public Builder maxBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxBytes must be positive: " + bytes);
+            }
+            this.maxBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Sets how much native memory {@link Arena#reset()} may keep for the next round; by default
+         * one block. Zero frees everything at each reset.
+         *
+         * {@snippet :
+         * Arena.builder().retainBytes(8 << 20).build();  // a round of up to 8 MiB allocates nothing
+         * }
+         *
+         * @param bytes zero or more bytes, at most the limit
+         * @throws IllegalArgumentException if {@code bytes < 0}
+         */
+        public Builder retainBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("retainBytes must not be negative: " + bytes);
+            }
+            this.retainBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Sets whether slices read as zeros, {@code true} by default. Turn it off only when every
+         * slice is overwritten before it is read: memory then carries bytes from earlier rounds.
+         *
+         * {@snippet :
+         * Arena.builder().zeroed(false).build();
+         * }
+         */
+        public Builder zeroed(boolean zeroed) {
+            this.zeroed = zeroed;
+            return this;
+        }
+
+        /**
+         * Creates the arena, owned by the calling thread. It holds no native memory yet.
+         *
+         * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
+         */
+        public Arena build() {
+            if (blockSize > maxBytes) {
+                throw new IllegalArgumentException("blockSize (" + blockSize + ") exceeds maxBytes ("
+                        + maxBytes + "): no block could ever be allocated");
+            }
+            if (retainBytes > maxBytes) {
+                throw new IllegalArgumentException("retainBytes (" + retainBytes + ") exceeds maxBytes ("
+                        + maxBytes + ")");
+            }
+            return new Arena(this);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.arena4j;
+
+/**
+ * Thrown when an allocation would take an {@link Arena}'s native memory over its
+ * {@linkplain Arena.Builder#maxBytes(long) limit}. The arena is left exactly as it was and stays
+ * usable: smaller requests may still succeed, and {@link Arena#reset()} frees room.
+ *
+ * {@snippet :
+ * try (Arena arena = Arena.builder().blockSize(64 * 1024).maxBytes(1024 * 1024).build()) {
+ *     try {
+ *         arena.allocate(4 * 1024 * 1024);           // one hostile request
+ *     } catch (ArenaLimitException e) {
+ *         System.out.println(e.getMessage());        // names the request, the limit and the reservation
+ *         assert e.reservedBytes() <= e.limitBytes();
+ *     }
+ *     arena.allocate(100);                           // still fine
+ * }
+ * }
+ */
+public class ArenaLimitException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final long requestedBytes;
+    private final long limitBytes;
+    private final long reservedBytes;
+
+    /**
+     * Creates the exception for a refused request.
+     *
+     * @param requestedBytes the size the caller asked for
+     * @param byteAlignment  the alignment the caller asked for
+     * @param blockBytes     the size of the block the request needed
+     * @param limitBytes     the arena's limit on native memory
+     * @param reservedBytes  the native memory the arena held when it refused
+     */
+    public ArenaLimitException(long requestedBytes, long byteAlignment, long blockBytes,
+                               long limitBytes, long reservedBytes) {
+        super("Cannot allocate " + requestedBytes + " bytes aligned to " + byteAlignment
+                + ": a new block of " + blockBytes + " bytes would take the arena's native memory from "
+                + reservedBytes + " bytes over its limit of " + limitBytes + " bytes");
+        this.requestedBytes = requestedBytes;
+        this.limitBytes = limitBytes;
+        this.reservedBytes = reservedBytes;
+    }
+
+    /** {@return the size of the refused request, in bytes} */
+    public long requestedBytes() {
+        return requestedBytes;
+    }
+
+    /** {@return the arena's limit on native memory, in bytes} */
+    public long limitBytes() {
+        return limitBytes;
+    }
+
+    /** {@return the native memory the arena held when it refused, in bytes} */
+    public long reservedBytes() {
+        return reservedBytes;
+    }
+}

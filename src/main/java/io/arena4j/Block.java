@@ -1,0 +1,38 @@
+package io.arena4j;
+
+import java.lang.foreign.MemorySegment;
+
+/** One native block of an {@link Arena}, and how much of it the current generation has used. */
+final class Block {
+
+    /** The whole block, in the global scope: never handed out, only sliced, cleared and freed. */
+    final MemorySegment memory;
+
+    /** Bytes from the start of the block up to the end of its last slice in this generation. */
+    long used;
+
+    Block(MemorySegment memory) {
+        this.memory = memory;
+    }
+
+    long address() {
+        return memory.address();
+    }
+
+    long size() {
+        return memory.byteSize();
+    }
+
+    /** Whether a slice of {@code byteSize} bytes aligned to {@code byteAlignment} fits in an unused block. */
+    boolean fits(long byteSize, long byteAlignment) {
+        return Arena.alignUp(address(), byteAlignment) - address() <= size() - byteSize;
+    }
+
+    /** Makes the block unused again, clearing what this generation wrote when {@code zeroed}. */
+    void recycle(boolean zeroed) {
+        if (zeroed && used > 0) {
+            memory.asSlice(0, used).fill((byte) 0);
+        }
+        used = 0;
+    }
+}

@@ -1,0 +1,68 @@
+package io.arena4j;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The C library's {@code malloc}, {@code calloc} and {@code free}, called through FFM downcalls.
+ *
+ * <p>Why not the JDK's own arenas for blocks: {@code Arena.ofConfined()} ties a block to one
+ * thread for its whole life (an arena4j arena changes owner), {@code Arena.ofShared()} costs a
+ * thread handshake per close, and both clear every new block with a {@code memset}, where
+ * {@code calloc} hands out fresh pages from the kernel that are already zero.
+ */
+final class NativeMemory {
+
+    /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */
+    static final long MALLOC_ALIGNMENT = 16;
+
+    private static final MethodHandle MALLOC;
+    private static final MethodHandle CALLOC;
+    private static final MethodHandle FREE;
+
+    static {
+        Linker linker = Linker.nativeLinker();
+        var libc = linker.defaultLookup();
+        MALLOC = linker.downcallHandle(libc.findOrThrow("malloc"),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        CALLOC = linker.downcallHandle(libc.findOrThrow("calloc"),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        FREE = linker.downcallHandle(libc.findOrThrow("free"),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+    }
+
+    private NativeMemory() {}
+
+    /**
+     * Allocates {@code byteSize} bytes of native memory, aligned to {@link #MALLOC_ALIGNMENT}.
+     *
+     * @param zeroed whether the memory must read as zeros
+     * @return the whole block as a segment of the global scope; its owner frees it with {@link #free}
+     * @throws OutOfMemoryError if the C library has no memory to give
+     */
+    static MemorySegment allocate(long byteSize, boolean zeroed) {
+        long address;
+        try {
+            address = zeroed ? (long) CALLOC.invokeExact(1L, byteSize) : (long) MALLOC.invokeExact(byteSize);
+        } catch (Throwable t) {
+            throw new AssertionError("malloc/calloc cannot throw", t);
+        }
+        if (address == 0) {
+            throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes of native memory");
+        }
+        assert address % MALLOC_ALIGNMENT == 0 : "malloc returned " + Long.toHexString(address);
+        return MemorySegment.ofAddress(address).reinterpret(byteSize);
+    }
+
+    /** Frees a block returned by {@link #allocate}. */
+    static void free(MemorySegment block) {
+        try {
+            FREE.invokeExact(block.address());
+        } catch (Throwable t) {
+            throw new AssertionError("free cannot throw", t);
+        }
+    }
+}

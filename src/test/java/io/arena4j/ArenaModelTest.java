@@ -1,0 +1,145 @@
+package io.arena4j;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Long seeded random sequences of allocate and reset, checked against a model after every step:
+ * every slice is aligned, sized, disjoint from every live slice and zeroed when it should be; the
+ * byte pattern written into each live slice is intact before each reset; stale slices fail;
+ * the counters match; limits are never crossed, and a refused request changes nothing.
+ */
+class ArenaModelTest {
+
+    private static final int BLOCK_SIZE = 4096;
+
+    static List<Arguments> seeds() {
+        List<Arguments> seeds = new ArrayList<>();
+        for (long seed = 1; seed <= 12; seed++) {
+            boolean zeroed = seed % 3 != 0;
+            long maxBytes = seed % 4 == 0 ? 96 * 1024 : Arena.UNLIMITED;
+            long retainBytes = (seed % 5) * 3 * BLOCK_SIZE + (seed % 2) * 20_000;
+            seeds.add(Arguments.of(seed, zeroed, maxBytes, Math.min(retainBytes, maxBytes)));
+        }
+        return seeds;
+    }
+
+    private record Live(MemorySegment slice, byte pattern) {}
+
+    @ParameterizedTest(name = "seed {0}, zeroed {1}, max {2}, retain {3}")
+    @MethodSource("seeds")
+    void randomAllocateAndResetSequencesKeepEveryInvariant(long seed, boolean zeroed, long maxBytes, long retainBytes) {
+        SplittableRandom random = new SplittableRandom(seed);
+        try (Arena arena = Arena.builder().blockSize(BLOCK_SIZE).maxBytes(maxBytes)
+                .retainBytes(retainBytes).zeroed(zeroed).build()) {
+            TreeMap<Long, Live> live = new TreeMap<>();
+            List<MemorySegment> stale = new ArrayList<>();
+            long allocated = 0;
+            for (int step = 0; step < 20_000; step++) {
+                if (random.nextInt(150) == 0) {
+                    checkPatterns(live);
+                    live.values().forEach(l -> stale.add(l.slice()));
+                    live.clear();
+                    allocated = 0;
+                    arena.reset();
+                    assertTrue(arena.reservedBytes() <= retainBytes, "reset keeps at most retainBytes");
+                    checkStaleSlicesFail(stale, random);
+                    continue;
+                }
+                long size = randomSize(random);
+                long alignment = 1L << random.nextInt(13);   // 1 to 4096
+                String before = arena.toString();
+                MemorySegment slice;
+                try {
+                    slice = arena.allocate(size, alignment);
+                } catch (ArenaLimitException e) {
+                    assertTrue(maxBytes != Arena.UNLIMITED, "no limit, no limit exception");
+                    assertEquals(before, arena.toString(), "a refused request changes nothing");
+                    continue;
+                }
+                assertEquals(size, slice.byteSize());
+                assertEquals(0, slice.address() % alignment, "aligned");
+                assertEquals(arena.scope(), slice.scope());
+                if (size > 0) {
+                    assertDisjoint(live, slice);
+                }
+                if (zeroed) {
+                    assertTrue(ArenaTest.isZero(slice), "zeroed slice of " + size + " bytes at step " + step);
+                }
+                byte pattern = (byte) random.nextInt(1, 256);
+                slice.fill(pattern);
+                if (size > 0) {
+                    live.put(slice.address(), new Live(slice, pattern));
+                }
+                allocated += size;
+                assertEquals(allocated, arena.allocatedBytes());
+                assertTrue(arena.reservedBytes() <= maxBytes, "limit respected");
+                assertTrue(arena.reservedBytes() >= allocated, "every slice lies in a block");
+            }
+            checkPatterns(live);
+        }
+    }
+
+    /** Mostly small requests, some near a block, a few of several blocks. */
+    private static long randomSize(SplittableRandom random) {
+        return switch (random.nextInt(10)) {
+            case 0 -> 0;
+            case 1, 2, 3, 4, 5 -> random.nextInt(1, 200);
+            case 6, 7 -> random.nextInt(200, BLOCK_SIZE);
+            case 8 -> random.nextInt(BLOCK_SIZE / 4, BLOCK_SIZE + 1);
+            default -> random.nextInt(BLOCK_SIZE, 4 * BLOCK_SIZE);
+        };
+    }
+
+    private static void assertDisjoint(TreeMap<Long, Live> live, MemorySegment slice) {
+        long start = slice.address();
+        long end = start + slice.byteSize();
+        Map.Entry<Long, Live> below = live.floorEntry(start);
+        if (below != null) {
+            assertTrue(below.getKey() + below.getValue().slice().byteSize() <= start, "overlaps the slice below");
+        }
+        Map.Entry<Long, Live> above = live.ceilingEntry(start);
+        if (above != null) {
+            assertTrue(end <= above.getKey(), "overlaps the slice above");
+        }
+    }
+
+    private static void checkPatterns(TreeMap<Long, Live> live) {
+        for (Live l : live.values()) {
+            MemorySegment slice = l.slice();
+            long mismatch = slice.mismatch(MemorySegment.ofArray(filled((int) slice.byteSize(), l.pattern())));
+            assertEquals(-1, mismatch, "pattern of the slice at " + slice.address() + " overwritten");
+        }
+    }
+
+    private static byte[] filled(int size, byte value) {
+        byte[] bytes = new byte[size];
+        Arrays.fill(bytes, value);
+        return bytes;
+    }
+
+    private static void checkStaleSlicesFail(List<MemorySegment> stale, SplittableRandom random) {
+        for (int i = 0; i < Math.min(5, stale.size()); i++) {
+            MemorySegment slice = stale.get(random.nextInt(stale.size()));
+            assertFalse(slice.scope().isAlive());
+            if (slice.byteSize() > 0) {
+                assertThrows(IllegalStateException.class, () -> slice.get(JAVA_BYTE, 0));
+            }
+        }
+        stale.clear();
+    }
+}
