@@ -203,6 +203,7 @@ public final class Arena implements java.lang.foreign.Arena {
         return slice(start, byteSize);
     }
 
+    @SuppressWarnings("restricted")   // binding raw block memory to the generation is the point
     private MemorySegment slice(long address, long byteSize) {
         allocatedBytes += byteSize;
         return MemorySegment.ofAddress(address).reinterpret(byteSize, generation, null);
@@ -217,20 +218,18 @@ public final class Arena implements java.lang.foreign.Arena {
         if (needed < 0 || needed > largeThreshold) {
             return allocateLarge(byteSize, byteAlignment, needed < 0 ? Long.MAX_VALUE : needed);
         }
-        moveToNextBlock();
+        moveToNextBlock(byteSize, byteAlignment);
         long start = alignUp(cursor, byteAlignment);
         assert start + byteSize <= limit : "a fresh block holds any regular request";
         cursor = start + byteSize;
         return slice(start, byteSize);
     }
 
-    private void moveToNextBlock() {
+    private void moveToNextBlock(long byteSize, long byteAlignment) {
         if (current + 1 == chain.size()) {
-            chain.add(new Block(newBlock(blockSize, blockSize, 1)));
+            chain.add(new Block(newBlock(blockSize, byteSize, byteAlignment)));
         }
-        if (current >= 0) {
-            chain.get(current).used = cursor - chain.get(current).address();
-        }
+        recordCurrentBlockUse();
         current++;
         enter(chain.get(current));
     }
@@ -238,6 +237,25 @@ public final class Arena implements java.lang.foreign.Arena {
     private void enter(Block block) {
         cursor = block.address();
         limit = block.address() + block.size();
+    }
+
+    /** The cursor, not {@link Block#used}, tracks the current block: write it back before leaving. */
+    private void recordCurrentBlockUse() {
+        if (current >= 0) {
+            Block block = chain.get(current);
+            block.used = cursor - block.address();
+        }
+    }
+
+    /** Makes the first block current, or, with no block, makes every request take the slow path. */
+    private void rewind() {
+        current = chain.isEmpty() ? -1 : 0;
+        if (current == 0) {
+            enter(chain.getFirst());
+        } else {
+            cursor = NO_BLOCK_CURSOR;
+            limit = NO_BLOCK_LIMIT;
+        }
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
@@ -353,9 +371,7 @@ public final class Arena implements java.lang.foreign.Arena {
 
     private void recycle() {
         generation.close();    // first: no slice may outlive the memory it points to
-        if (current >= 0) {
-            chain.get(current).used = cursor - chain.get(current).address();
-        }
+        recordCurrentBlockUse();
         long budget = retainBytes;
         int kept = 0;
         while (kept < chain.size() && chain.get(kept).size() <= budget) {
@@ -376,19 +392,15 @@ public final class Arena implements java.lang.foreign.Arena {
                 free(spareLarge.remove(i));
             }
         }
-        current = chain.isEmpty() ? -1 : 0;
-        if (current == 0) {
-            enter(chain.getFirst());
-        } else {
-            cursor = NO_BLOCK_CURSOR;
-            limit = NO_BLOCK_LIMIT;
-        }
+        rewind();
         allocatedBytes = 0;
     }
 
     /**
      * Frees all native memory; the arena is finished. Every slice becomes inaccessible, and any
-     * later call other than the statistics throws {@link IllegalStateException}.
+     * later call other than the statistics throws {@link IllegalStateException}. An arena that is
+     * never closed keeps its blocks until the process ends, like an unclosed
+     * {@link java.lang.foreign.Arena#ofConfined()}.
      *
      * {@snippet :
      * try (Arena arena = Arena.create()) {
@@ -408,9 +420,7 @@ public final class Arena implements java.lang.foreign.Arena {
             blocks.clear();
         }
         assert reservedBytes == 0;
-        current = -1;
-        cursor = NO_BLOCK_CURSOR;
-        limit = NO_BLOCK_LIMIT;
+        rewind();
         allocatedBytes = 0;
         closed = true;
     }
@@ -560,6 +570,7 @@ public final class Arena implements java.lang.foreign.Arena {
          * }
          *
          * @param bytes from 256 bytes to 1 GiB
+         * @return this builder
          * @throws IllegalArgumentException if {@code bytes} is outside that range
          */
         public Builder blockSize(long bytes) {
@@ -580,6 +591,7 @@ public final class Arena implements java.lang.foreign.Arena {
          * }
          *
          * @param bytes a positive number of bytes, at least the block size
+         * @return this builder
          * @throws IllegalArgumentException if {@code bytes <= 0}
          */
         public Builder maxBytes(long bytes) {
@@ -599,6 +611,7 @@ public final class Arena implements java.lang.foreign.Arena {
          * }
          *
          * @param bytes zero or more bytes, at most the limit
+         * @return this builder
          * @throws IllegalArgumentException if {@code bytes < 0}
          */
         public Builder retainBytes(long bytes) {
@@ -616,6 +629,9 @@ public final class Arena implements java.lang.foreign.Arena {
          * {@snippet :
          * Arena.builder().zeroed(false).build();
          * }
+         *
+         * @param zeroed whether slices read as zeros
+         * @return this builder
          */
         public Builder zeroed(boolean zeroed) {
             this.zeroed = zeroed;
@@ -625,6 +641,7 @@ public final class Arena implements java.lang.foreign.Arena {
         /**
          * Creates the arena, owned by the calling thread. It holds no native memory yet.
          *
+         * @return a new arena with these settings
          * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
          */
         public Arena build() {

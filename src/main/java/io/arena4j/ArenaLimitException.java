@@ -21,8 +21,11 @@ public class ArenaLimitException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The size of the refused request. */
     private final long requestedBytes;
+    /** The arena's limit on native memory. */
     private final long limitBytes;
+    /** The native memory the arena held when it refused. */
     private final long reservedBytes;
 
     /**

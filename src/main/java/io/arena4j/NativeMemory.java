@@ -14,6 +14,7 @@ import java.lang.invoke.MethodHandle;
  * thread handshake per close, and both clear every new block with a {@code memset}, where
  * {@code calloc} hands out fresh pages from the kernel that are already zero.
  */
+@SuppressWarnings("restricted")   // calling the C library is what this class is for
 final class NativeMemory {
 
     /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */

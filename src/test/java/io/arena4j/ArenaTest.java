@@ -400,6 +400,7 @@ class ArenaTest {
                     }
                 } catch (ArenaLimitException e) {
                     assertEquals(16, allocated, "four blocks of four slices");
+                    assertEquals(1000, e.requestedBytes(), "the request, not the block");
                     assertEquals(16 * KiB, arena.reservedBytes());
                 }
                 arena.reset();
