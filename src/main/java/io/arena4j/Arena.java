@@ -508,8 +508,9 @@ public final class Arena implements java.lang.foreign.Arena {
     /** Called when the caller is not the owner: takes an unowned arena, refuses anything else. */
     private void claimOrThrow() {
         Thread caller = Thread.currentThread();
-        if (!OWNER.compareAndSet(this, (Thread) null, caller)) {
-            throw new WrongThreadException("Arena is owned by thread \"" + owner.getName()
+        Thread holder = (Thread) OWNER.compareAndExchange(this, (Thread) null, caller);
+        if (holder != null) {
+            throw new WrongThreadException("Arena is owned by thread \"" + holder.getName()
                     + "\", not by the calling thread \"" + caller.getName() + "\"");
         }
         if (closed) {
