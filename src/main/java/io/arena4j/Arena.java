@@ -87,7 +87,7 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /*
      * With no current block, cursor > limit makes every request, even one of zero bytes, miss the
-     * fast path: alignUp(1, alignment) >= 1 > 0.
+     * fast path: Alignment.alignUp(1, alignment) >= 1 > 0.
      */
     private static final long NO_BLOCK_CURSOR = 1;
     private static final long NO_BLOCK_LIMIT = 0;
@@ -195,7 +195,7 @@ public final class Arena implements java.lang.foreign.Arena {
         if (owner != Thread.currentThread()) {
             claimOrThrow();
         }
-        long start = alignUp(cursor, byteAlignment);
+        long start = Alignment.alignUp(cursor, byteAlignment);
         if (byteSize > limit - start) {
             return allocateSlow(byteSize, byteAlignment);
         }
@@ -219,7 +219,7 @@ public final class Arena implements java.lang.foreign.Arena {
             return allocateLarge(byteSize, byteAlignment, needed < 0 ? Long.MAX_VALUE : needed);
         }
         moveToNextBlock(byteSize, byteAlignment);
-        long start = alignUp(cursor, byteAlignment);
+        long start = Alignment.alignUp(cursor, byteAlignment);
         assert start + byteSize <= limit : "a fresh block holds any regular request";
         cursor = start + byteSize;
         return slice(start, byteSize);
@@ -264,7 +264,7 @@ public final class Arena implements java.lang.foreign.Arena {
             block = new Block(newBlock(blockBytes, byteSize, byteAlignment));
         }
         large.add(block);
-        long start = alignUp(block.address(), byteAlignment);
+        long start = Alignment.alignUp(block.address(), byteAlignment);
         block.used = start - block.address() + byteSize;
         return slice(start, byteSize);
     }
@@ -524,7 +524,7 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private static void checkRequest(long byteSize, long byteAlignment) {
-        if (byteSize < 0 || byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
+        if (byteSize < 0 || !Alignment.isValid(byteAlignment)) {
             throw badRequest(byteSize, byteAlignment);
         }
     }
@@ -533,10 +533,6 @@ public final class Arena implements java.lang.foreign.Arena {
         return new IllegalArgumentException(byteSize < 0
                 ? "Allocation size is negative: " + byteSize
                 : "Alignment is not a positive power of two: " + byteAlignment);
-    }
-
-    static long alignUp(long address, long alignment) {
-        return (address + alignment - 1) & -alignment;
     }
 
     /** Bytes a fresh block may need to skip to reach {@code alignment}: blocks are malloc-aligned. */

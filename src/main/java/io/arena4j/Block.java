@@ -25,7 +25,7 @@ final class Block {
 
     /** Whether a slice of {@code byteSize} bytes aligned to {@code byteAlignment} fits in an unused block. */
     boolean fits(long byteSize, long byteAlignment) {
-        return Arena.alignUp(address(), byteAlignment) - address() <= size() - byteSize;
+        return Alignment.alignUp(address(), byteAlignment) - address() <= size() - byteSize;
     }
 
     /** Makes the block unused again, clearing what this generation wrote when {@code zeroed}. */

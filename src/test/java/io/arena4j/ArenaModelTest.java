@@ -78,7 +78,7 @@ class ArenaModelTest {
                     assertDisjoint(live, slice);
                 }
                 if (zeroed) {
-                    assertTrue(ArenaTest.isZero(slice), "zeroed slice of " + size + " bytes at step " + step);
+                    assertTrue(TestSupport.isZero(slice), "zeroed slice of " + size + " bytes at step " + step);
                 }
                 byte pattern = (byte) random.nextInt(1, 256);
                 slice.fill(pattern);

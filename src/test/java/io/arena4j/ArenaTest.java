@@ -1,5 +1,7 @@
 package io.arena4j;
 
+import static io.arena4j.TestSupport.isZero;
+import static io.arena4j.TestSupport.onAnotherThread;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -27,11 +29,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ArenaTest {
 
     private static final long KiB = 1024;
-
-    /** Whether every byte of the segment is zero. */
-    static boolean isZero(MemorySegment segment) {
-        return segment.mismatch(MemorySegment.ofArray(new byte[(int) segment.byteSize()])) == -1;
-    }
 
     @Nested
     class Allocation {
@@ -427,20 +424,6 @@ class ArenaTest {
 
     @Nested
     class Threads {
-
-        /** Runs the action on a new thread and returns what it threw, or null. */
-        static Throwable onAnotherThread(Runnable action) throws InterruptedException {
-            Throwable[] thrown = new Throwable[1];
-            Thread thread = Thread.ofPlatform().name("other").start(() -> {
-                try {
-                    action.run();
-                } catch (Throwable t) {
-                    thrown[0] = t;
-                }
-            });
-            thread.join();
-            return thrown[0];
-        }
 
         @Test
         void anotherThreadCannotAllocateResetCloseOrTouchSlices() throws InterruptedException {
