@@ -1,12 +1,18 @@
 package io.arena4j.examples;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.arena4j.Arena;
+import io.arena4j.SlotPool;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 
 /**
- * The README's usage example: one arena serves three requests of one connection.
+ * The README's usage examples, each between {@code readme:begin} and {@code readme:end}: a test
+ * checks that the README shows exactly this code, which the build compiles.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=QuickStart}.
  */
@@ -14,9 +20,18 @@ public final class QuickStart {
 
     private QuickStart() {}
 
-    /** Serves three pretend requests from one arena and prints what the arena holds after each. */
+    /** Runs every example and prints what each allocator holds afterwards. */
     public static void main(String[] args) {
-        // quick-start:begin
+        arenaPerConnection();
+        try (Arena arena = configuredArena()) {
+            System.out.println("configured: " + arena);
+        }
+        sessionTable();
+    }
+
+    /** Serves three pretend requests of one connection from one arena. */
+    static void arenaPerConnection() {
+        // readme:begin
         try (Arena arena = Arena.create()) {                 // one arena per connection
             for (int request = 1; request <= 3; request++) {
                 MemorySegment line = arena.allocateFrom("GET /items/" + request + " HTTP/1.1");
@@ -30,6 +45,35 @@ public final class QuickStart {
                 arena.reset();   // frees all three at once; line, ids and body are now inaccessible
             }
         }                        // close() gives the kept block back to the C library
-        // quick-start:end
+        // readme:end
+    }
+
+    /** An arena with settings other than the defaults. */
+    static Arena configuredArena() {
+        // readme:begin
+        Arena arena = Arena.builder()
+                .blockSize(1 << 20)      // 1 MiB blocks
+                .retainBytes(8 << 20)    // reset() keeps up to 8 MiB for the next round
+                .maxBytes(64 << 20)      // never hold more than 64 MiB: ArenaLimitException beyond
+                .zeroed(false)           // like malloc: the caller overwrites every slice
+                .build();
+        // readme:end
+        return arena;
+    }
+
+    /** Logs one session into document 000's table and out again. */
+    static void sessionTable() {
+        // readme:begin
+        StructLayout SESSION = MemoryLayout.structLayout(
+                MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("ip"),
+                JAVA_INT.withName("port"),
+                JAVA_INT.withName("sock"));
+        try (SlotPool sessions = SlotPool.of(SESSION, 6000)) {   // one native allocation for 6000 slots
+            MemorySegment session = sessions.acquire();           // zeroed; overflow slot if the table is empty
+            session.set(JAVA_INT, 32, 8080);
+            System.out.println(sessions);                         // SlotPool[..., inUse=1, ...]
+            sessions.release(session);                            // back on the free list; now inaccessible
+        }
+        // readme:end
     }
 }

@@ -62,6 +62,7 @@ public final class SlotPool implements AutoCloseable {
     private final long slotAlignment;
     /** Distance between two slots: the slot size padded to the alignment. */
     private final long stride;
+    private final long tableSize;
     private final int capacity;
     private final int maxOverflow;
     private final boolean zeroed;
@@ -91,7 +92,8 @@ public final class SlotPool implements AutoCloseable {
         this.zeroed = settings.zeroed;
         this.owner = Thread.currentThread();
         this.tableArena = java.lang.foreign.Arena.ofConfined();
-        this.table = tableArena.allocate(capacity * stride, slotAlignment);   // zeroed by the JDK
+        this.tableSize = capacity * stride;
+        this.table = tableArena.allocate(tableSize, slotAlignment);   // zeroed by the JDK
         this.next = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             next[i] = i + 1 < capacity ? i + 1 : END_OF_LIST;
@@ -232,7 +234,7 @@ public final class SlotPool implements AutoCloseable {
         Objects.requireNonNull(slot, "slot");
         checkAccess();
         long offset = slot.address() - table.address();
-        if (slot.isNative() && offset >= 0 && offset < capacity * stride) {
+        if (slot.isNative() && offset >= 0 && offset < tableSize) {
             releaseToTable(slot, offset);
         } else {
             releaseOverflow(slot);

@@ -10,12 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class QuickStartTest {
 
     @Test
-    void servesThreeRequestsAndKeepsOnlyTheLargeBlockOfTheCurrentOne() {
+    void everyExampleRunsAndPrintsWhatItHolds() {
         PrintStream stdout = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         try {
@@ -25,23 +27,29 @@ class QuickStartTest {
             System.setOut(stdout);
         }
         List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(3, lines.size(), lines.toString());
+        assertEquals(5, lines.size(), lines.toString());
         for (int request = 1; request <= 3; request++) {
             String line = lines.get(request - 1);
             assertTrue(line.startsWith("GET /items/" + request + " HTTP/1.1 -> Arena["), line);
-            assertTrue(line.contains("1 regular, 1 large"), line);
+            assertTrue(line.contains("1 regular, 1 large"), "the body got a block of its own: " + line);
         }
+        assertTrue(lines.get(3).contains("blockSize=1048576, retain=8388608, max=67108864, not zeroed"), lines.get(3));
+        assertTrue(lines.get(4).contains("capacity=6000, available=5999, inUse=1"), lines.get(4));
     }
 
-    /** The README promises that its usage example is this file's code, which the build compiles. */
+    /** The README promises that its snippets are this file's code, which the build compiles. */
     @Test
-    void theReadmeShowsExactlyTheCodeOfTheExample() throws IOException {
+    void theReadmeShowsExactlyTheCodeOfTheExamples() throws IOException {
         String source = Files.readString(Path.of("examples/java/io/arena4j/examples/QuickStart.java"));
-        String example = source.substring(source.indexOf("// quick-start:begin\n") + "// quick-start:begin\n".length(),
-                source.indexOf("        // quick-start:end"));
-        String unindented = example.lines().map(line -> line.replaceFirst("^ {8}", ""))
-                .reduce("", (text, line) -> text + line + "\n");
         String readme = Files.readString(Path.of("README.md"));
-        assertTrue(readme.contains("```java\n" + unindented + "```"), "README usage example differs from QuickStart");
+        Matcher region = Pattern.compile("// readme:begin\n(.*?)\\s*// readme:end", Pattern.DOTALL).matcher(source);
+        int regions = 0;
+        while (region.find()) {
+            regions++;
+            String snippet = region.group(1).lines().map(line -> line.replaceFirst("^ {8}", ""))
+                    .reduce("", (text, line) -> text + line + "\n");
+            assertTrue(readme.contains("```java\n" + snippet + "```"), "README lacks, or changed:\n" + snippet);
+        }
+        assertEquals(3, regions);
     }
 }
