@@ -3,6 +3,7 @@ package io.arena4j.bench;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.arena4j.SlotPool;
+import io.arena4j.examples.LibC;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.pool2.BasePooledObjectFactory;
@@ -103,9 +104,9 @@ public class SlotPoolBenchmark {
     /** libc malloc/free through FFM downcalls: what the document's pool replaces. */
     @Benchmark
     public MemorySegment mallocFree() {
-        MemorySegment slot = LibC.malloc(RECORD_SIZE);
+        MemorySegment slot = LibC.segment(LibC.malloc(RECORD_SIZE), RECORD_SIZE);
         slot.set(JAVA_INT, PORT_OFFSET, 8080);
-        LibC.free(slot);
+        LibC.free(slot.address());
         return slot;
     }
 
