@@ -113,9 +113,14 @@ public final class Arena implements java.lang.foreign.Arena {
     private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
     private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
     private Thread owner;                    // null between resetAndDisown() and the next claim
-    /** The current block in the generation's scope: slicing it costs what the JDK's slicing allocator does. */
-    private MemorySegment blockView;
+    /**
+     * All of memory in the generation's scope. Slices are cut from it at their absolute address,
+     * as the JDK's slicing allocator cuts from its segment, so moving to another block costs no
+     * new binding. It is never handed out, and every offset used lies in a block of this arena.
+     */
+    private MemorySegment addressSpace;
     private java.lang.foreign.Arena generation;
+    private long blockStart;                 // address of the current block
 
     /*
      * allocatedBytes() without a counter in the fast path: the bytes between the start of the
@@ -217,13 +222,7 @@ public final class Arena implements java.lang.foreign.Arena {
             paddingBytes += start - cursor;
         }
         cursor = start + byteSize;
-        return blockView.asSlice(start - blockView.address(), byteSize);
-    }
-
-    /** Makes native memory at {@code address} a segment of the current generation. */
-    @SuppressWarnings("restricted")   // binding raw block memory to the generation is the point
-    private MemorySegment bind(long address, long byteSize) {
-        return MemorySegment.ofAddress(address).reinterpret(byteSize, generation, null);
+        return addressSpace.asSlice(start, byteSize);
     }
 
     /** The request does not fit in the current block: move to another block, or give it its own. */
@@ -251,9 +250,9 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private void enter(Block block) {
-        cursor = block.address();
-        limit = block.address() + block.size();
-        blockView = bind(block.address(), block.size());
+        blockStart = block.address();
+        cursor = blockStart;
+        limit = blockStart + block.size();
     }
 
     /** The cursor, not {@link Block#used}, tracks the current block: write it back before leaving. */
@@ -267,8 +266,10 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /** Opens a new generation and makes the first block, if any, current. */
+    @SuppressWarnings("restricted")   // binding the blocks' memory to the generation is the point
     private void startGeneration() {
         generation = java.lang.foreign.Arena.ofConfined();
+        addressSpace = MemorySegment.NULL.reinterpret(Long.MAX_VALUE, generation, null);
         if (!chain.isEmpty()) {
             current = 0;
             enter(chain.getFirst());
@@ -280,7 +281,6 @@ public final class Arena implements java.lang.foreign.Arena {
         current = -1;
         cursor = NO_BLOCK_CURSOR;
         limit = NO_BLOCK_LIMIT;
-        blockView = null;
         paddingBytes = 0;
     }
 
@@ -293,7 +293,7 @@ public final class Arena implements java.lang.foreign.Arena {
         long start = Alignment.alignUp(block.address(), byteAlignment);
         block.used = start - block.address() + byteSize;
         handedOutBefore += byteSize;
-        return bind(start, byteSize);
+        return addressSpace.asSlice(start, byteSize);
     }
 
     private Block takeSpareLarge(long byteSize, long byteAlignment) {
@@ -478,8 +478,7 @@ public final class Arena implements java.lang.foreign.Arena {
      * }
      */
     public long allocatedBytes() {
-        MemorySegment block = blockView;
-        return handedOutBefore + (block == null ? 0 : cursor - block.address() - paddingBytes);
+        return handedOutBefore + (current < 0 ? 0 : cursor - blockStart - paddingBytes);
     }
 
     /**
