@@ -151,6 +151,7 @@ public final class ComparisonReport {
                 .title("Nanoseconds per allocation (log scale, lower is better)").yAxisTitle("ns per allocation")
                 .build();
         chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisMin(1.0);          // bars start at 1 ns: a log axis has no zero
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setXAxisLabelRotation(30);
         chart.getStyler().setAvailableSpaceFill(0.8);
