@@ -86,18 +86,19 @@ public class SlotPoolBenchmark {
     /** The default: each slot dies at release, so a stale reference throws. */
     @Benchmark
     public MemorySegment slotPool() {
-        MemorySegment slot = checkedPool.acquire();
-        slot.set(JAVA_INT, PORT_OFFSET, 8080);
-        checkedPool.release(slot);
-        return slot;
+        return acquireUseRelease(checkedPool);
     }
 
     /** invalidateOnRelease(false): a stale reference still reaches the slot, as after free(). */
     @Benchmark
     public MemorySegment slotPoolUnchecked() {
-        MemorySegment slot = uncheckedPool.acquire();
+        return acquireUseRelease(uncheckedPool);
+    }
+
+    private static MemorySegment acquireUseRelease(SlotPool pool) {
+        MemorySegment slot = pool.acquire();
         slot.set(JAVA_INT, PORT_OFFSET, 8080);
-        uncheckedPool.release(slot);
+        pool.release(slot);
         return slot;
     }
 

@@ -23,82 +23,35 @@ public final class MallocVersusPool {
 
     /** One way of doing the document's rounds. */
     enum Contender {
-        MALLOC("malloc", "libc malloc/free (FFM downcalls)", false) {
-            @Override
-            Round prepare(int count, int size) {
-                long[] memory = new long[count];
-                return () -> {
-                    for (int j = 0; j < count; j++) {
-                        memory[j] = LibC.malloc(size);
-                    }
-                    for (int j = 0; j < count; j++) {
-                        LibC.free(memory[j]);
-                    }
-                };
-            }
-        },
-        NEW_BYTES("new-bytes", "new byte[size] (the GC frees)", true) {
-            @Override
-            Round prepare(int count, int size) {
-                byte[][] memory = new byte[count][];
-                return () -> {
-                    for (int j = 0; j < count; j++) {
-                        memory[j] = new byte[size];
-                    }
-                    Arrays.fill(memory, null);
-                };
-            }
-        },
-        JDK_CONFINED("jdk-confined", "JDK Arena.ofConfined(), closed per round", true) {
-            @Override
-            Round prepare(int count, int size) {
-                MemorySegment[] memory = new MemorySegment[count];
-                return () -> {
-                    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                        for (int j = 0; j < count; j++) {
-                            memory[j] = arena.allocate(size);
-                        }
-                    }
-                };
-            }
-        },
-        ARENA_CLOSE_ZEROED("arena-close-zeroed", "arena4j Arena, built and closed per round, zeroed", true) {
-            @Override
-            Round prepare(int count, int size) {
-                return closedPerRound(count, size, true);
-            }
-        },
-        ARENA_CLOSE("arena-close", "arena4j Arena, built and closed per round, not zeroed", false) {
-            @Override
-            Round prepare(int count, int size) {
-                return closedPerRound(count, size, false);
-            }
-        },
-        ARENA_RESET_ZEROED("arena-reset-zeroed", "arena4j Arena, reset per round, zeroed", true) {
-            @Override
-            Round prepare(int count, int size) {
-                return resetPerRound(count, size, true);
-            }
-        },
-        ARENA_RESET("arena-reset", "arena4j Arena, reset per round, not zeroed", false) {
-            @Override
-            Round prepare(int count, int size) {
-                return resetPerRound(count, size, false);
-            }
-        };
+        MALLOC("malloc", "libc malloc/free (FFM downcalls)", false, MallocVersusPool::mallocRounds),
+        NEW_BYTES("new-bytes", "new byte[size] (the GC frees)", true, MallocVersusPool::newByteRounds),
+        JDK_CONFINED("jdk-confined", "JDK Arena.ofConfined(), closed per round", true,
+                MallocVersusPool::jdkConfinedRounds),
+        ARENA_CLOSE_ZEROED("arena-close-zeroed", "arena4j Arena, built and closed per round, zeroed", true,
+                (count, size) -> closedPerRound(count, size, true)),
+        ARENA_CLOSE("arena-close", "arena4j Arena, built and closed per round, not zeroed", false,
+                (count, size) -> closedPerRound(count, size, false)),
+        ARENA_RESET_ZEROED("arena-reset-zeroed", "arena4j Arena, reset per round, zeroed", true,
+                (count, size) -> resetPerRound(count, size, true)),
+        ARENA_RESET("arena-reset", "arena4j Arena, reset per round, not zeroed", false,
+                (count, size) -> resetPerRound(count, size, false));
 
         final String option;
         final String description;
         final boolean zeroes;
+        private final RoundFactory rounds;
 
-        Contender(String option, String description, boolean zeroes) {
+        Contender(String option, String description, boolean zeroes, RoundFactory rounds) {
             this.option = option;
             this.description = description;
             this.zeroes = zeroes;
+            this.rounds = rounds;
         }
 
         /** Makes the state one round needs; the returned round may hold resources until closed. */
-        abstract Round prepare(int count, int size);
+        Round prepare(int count, int size) {
+            return rounds.prepare(count, size);
+        }
 
         static Contender byOption(String option) {
             for (Contender c : values()) {
@@ -110,12 +63,54 @@ public final class MallocVersusPool {
         }
     }
 
+    /** Makes a contender's {@link Round} for {@code count} allocations of {@code size} bytes. */
+    @FunctionalInterface
+    interface RoundFactory {
+        Round prepare(int count, int size);
+    }
+
     /** One round of the document's test: allocate {@code count} buffers, keep them, free them all. */
     interface Round extends AutoCloseable {
         void run();
 
         @Override
         default void close() {}
+    }
+
+    /** The document's baseline: the pointers are kept in an array, as C keeps them. */
+    private static Round mallocRounds(int count, int size) {
+        long[] memory = new long[count];
+        return () -> {
+            for (int j = 0; j < count; j++) {
+                memory[j] = LibC.malloc(size);
+            }
+            for (int j = 0; j < count; j++) {
+                LibC.free(memory[j]);
+            }
+        };
+    }
+
+    /** What Java does instead of malloc: dropping the references is the free. */
+    private static Round newByteRounds(int count, int size) {
+        byte[][] memory = new byte[count][];
+        return () -> {
+            for (int j = 0; j < count; j++) {
+                memory[j] = new byte[size];
+            }
+            Arrays.fill(memory, null);
+        };
+    }
+
+    /** The JDK's own arena, used as the document uses its pool. */
+    private static Round jdkConfinedRounds(int count, int size) {
+        MemorySegment[] memory = new MemorySegment[count];
+        return () -> {
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                for (int j = 0; j < count; j++) {
+                    memory[j] = arena.allocate(size);
+                }
+            }
+        };
     }
 
     /** The document's pool: initialised, used and freed each round. */
