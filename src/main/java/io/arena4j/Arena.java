@@ -109,7 +109,8 @@ public final class Arena implements java.lang.foreign.Arena {
     /** Requests needing more than this, with alignment slack, get a block of their own. */
     private final long largeThreshold;
 
-    // The fast path reads these fields, and writes cursor (and paddingBytes when it aligns up).
+    // The fast path reads cursor, limit, owner and addressSpace; it writes cursor, and
+    // paddingBytes when it has to align up.
     private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
     private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
     private Thread owner;                    // null between resetAndDisown() and the next claim
