@@ -140,15 +140,39 @@ public final class Arena implements java.lang.foreign.Arena {
     private final List<Block> spareLarge = new ArrayList<>();
     private long reservedBytes;
     private boolean closed;
+    /** Where close() returns this arena's blocks, or null for a standalone arena. */
+    private final ArenaPool pool;
 
-    private Arena(Builder settings) {
+    private Arena(Builder settings, ArenaPool pool) {
         this.blockSize = settings.blockSize;
         this.maxBytes = settings.maxBytes;
         this.retainBytes = settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes;
         this.zeroed = settings.zeroed;
         this.largeThreshold = settings.blockSize / 4;
+        this.pool = pool;
         this.owner = Thread.currentThread();
         startGeneration();
+    }
+
+    /**
+     * A new handle for the blocks of a pooled arena just closed, which stays closed: a stale
+     * reference to it can never reach the next connection's arena. The new one has no owner yet.
+     */
+    private Arena(Arena closed) {
+        this.blockSize = closed.blockSize;
+        this.maxBytes = closed.maxBytes;
+        this.retainBytes = closed.retainBytes;
+        this.zeroed = closed.zeroed;
+        this.largeThreshold = closed.largeThreshold;
+        this.pool = closed.pool;
+        this.generation = closed.generation;     // closed: scope() is not alive until a claim
+        assert closed.large.isEmpty() && closed.current < 0 : "a reset arena has no block in use";
+        chain.addAll(closed.chain);
+        closed.chain.clear();
+        spareLarge.addAll(closed.spareLarge);
+        closed.spareLarge.clear();
+        this.reservedBytes = closed.reservedBytes;
+        closed.reservedBytes = 0;
     }
 
     /**
@@ -283,6 +307,7 @@ public final class Arena implements java.lang.foreign.Arena {
         cursor = NO_BLOCK_CURSOR;
         limit = NO_BLOCK_LIMIT;
         paddingBytes = 0;
+        handedOutBefore = 0;
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
@@ -421,14 +446,14 @@ public final class Arena implements java.lang.foreign.Arena {
             }
         }
         leaveBlocks();
-        handedOutBefore = 0;
     }
 
     /**
      * Frees all native memory; the arena is finished. Every slice becomes inaccessible, and any
      * later call other than the statistics throws {@link IllegalStateException}. An arena that is
      * never closed keeps its blocks until the process ends, like an unclosed
-     * {@link java.lang.foreign.Arena#ofConfined()}.
+     * {@link java.lang.foreign.Arena#ofConfined()}. An arena from an {@link ArenaPool} is reset and
+     * its blocks go back to the pool instead; this arena is closed all the same.
      *
      * {@snippet :
      * try (Arena arena = Arena.create()) {
@@ -442,15 +467,30 @@ public final class Arena implements java.lang.foreign.Arena {
     @Override
     public void close() {
         ensureOwnedByCaller();
-        generation.close();
+        closed = true;
+        if (pool != null) {
+            recycle();                // what a reset keeps, cleared, goes back to the pool
+            pool.takeBack(this);
+        } else {
+            generation.close();
+            leaveBlocks();
+            freeBlocks();
+        }
+    }
+
+    /** Frees every block; the caller has made sure that no slice of them is alive. */
+    void freeBlocks() {
         for (List<Block> blocks : List.of(chain, large, spareLarge)) {
             blocks.forEach(this::free);
             blocks.clear();
         }
         assert reservedBytes == 0;
-        leaveBlocks();
-        handedOutBefore = 0;
-        closed = true;
+    }
+
+    /** Moves the blocks of this closed, pooled arena to a new, unowned arena for the next lease. */
+    Arena handOver() {
+        assert closed && pool != null;
+        return new Arena(this);
     }
 
     /**
@@ -534,7 +574,7 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /** Called when the caller is not the owner: takes an unowned arena, refuses anything else. */
-    private void claimOrThrow() {
+    void claimOrThrow() {
         Thread caller = Thread.currentThread();
         Thread holder = (Thread) OWNER.compareAndExchange(this, (Thread) null, caller);
         if (holder != null) {
@@ -670,6 +710,27 @@ public final class Arena implements java.lang.foreign.Arena {
          * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
          */
         public Arena build() {
+            validate();
+            return new Arena(this, null);
+        }
+
+        /** Builds an arena that {@code close()} returns to {@code pool}. */
+        Arena build(ArenaPool pool) {
+            return new Arena(this, pool);
+        }
+
+        /** {@return a builder with these settings, unaffected by later changes to this one} */
+        Builder copy() {
+            Builder copy = new Builder();
+            copy.blockSize = blockSize;
+            copy.maxBytes = maxBytes;
+            copy.retainBytes = retainBytes;
+            copy.zeroed = zeroed;
+            return copy;
+        }
+
+        /** Checks how the settings fit together. */
+        void validate() {
             if (blockSize > maxBytes) {
                 throw new IllegalArgumentException("blockSize (" + blockSize + ") exceeds maxBytes ("
                         + maxBytes + "): no block could ever be allocated");
@@ -678,7 +739,6 @@ public final class Arena implements java.lang.foreign.Arena {
                 throw new IllegalArgumentException("retainBytes (" + retainBytes + ") exceeds maxBytes ("
                         + maxBytes + ")");
             }
-            return new Arena(this);
         }
     }
 }
