@@ -305,16 +305,22 @@ public final class ArenaHttpServer implements AutoCloseable {
         String host = "127.0.0.1";
         int port = 8080;
         Mode mode = Mode.ARENA;
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            switch (args[i]) {
-                case "--host" -> host = args[i + 1];
-                case "--port" -> port = Integer.parseInt(args[i + 1]);
-                case "--mode" -> mode = Mode.valueOf(args[i + 1].toUpperCase(java.util.Locale.ROOT));
-                default -> {
-                    System.err.println("usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]");
-                    System.exit(2);
+        try {
+            if (args.length % 2 != 0) {
+                throw new IllegalArgumentException("every option needs a value");
+            }
+            for (int i = 0; i < args.length; i += 2) {
+                switch (args[i]) {
+                    case "--host" -> host = args[i + 1];
+                    case "--port" -> port = Integer.parseInt(args[i + 1]);
+                    case "--mode" -> mode = Mode.valueOf(args[i + 1].toUpperCase(java.util.Locale.ROOT));
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
+        } catch (IllegalArgumentException e) {     // NumberFormatException included
+            System.err.println("error: " + e.getMessage());
+            System.err.println("usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]");
+            System.exit(2);
         }
         ArenaPool pool = ArenaPool.builder().maxBytes(1 << 20).maxIdle(256).maxIdleBytes(32 << 20).build();
         ArenaHttpServer server = start(new InetSocketAddress(host, port), mode, pool, Duration.ofSeconds(10));
