@@ -3,7 +3,6 @@ package io.arena4j.examples.http;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -101,10 +100,6 @@ record RequestHead(MemorySegment method, MemorySegment target, MemorySegment ver
             return connection != null && equalsAsciiIgnoreCase(connection, "keep-alive");
         }
         return connection == null || !equalsAsciiIgnoreCase(connection, "close");
-    }
-
-    static String text(MemorySegment segment) {
-        return new String(segment.toArray(JAVA_BYTE), StandardCharsets.ISO_8859_1);
     }
 
     private static long indexOf(MemorySegment buffer, long from, long to, char c) {

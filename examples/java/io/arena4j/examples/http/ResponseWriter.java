@@ -47,8 +47,4 @@ final class ResponseWriter {
     MemorySegment written() {
         return buffer.asSlice(0, position);
     }
-
-    long position() {
-        return position;
-    }
 }
