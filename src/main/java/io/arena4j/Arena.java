@@ -106,6 +106,7 @@ public final class Arena implements java.lang.foreign.Arena {
     private final long maxBytes;
     private final long retainBytes;
     private final boolean zeroed;
+    private final BlockAllocator blockAllocator;
     /** Requests needing more than this, with alignment slack, get a block of their own. */
     private final long largeThreshold;
 
@@ -148,6 +149,7 @@ public final class Arena implements java.lang.foreign.Arena {
         this.maxBytes = settings.maxBytes;
         this.retainBytes = settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes;
         this.zeroed = settings.zeroed;
+        this.blockAllocator = settings.blockAllocator;
         this.largeThreshold = settings.blockSize / 4;
         this.pool = pool;
         this.owner = Thread.currentThread();
@@ -163,6 +165,7 @@ public final class Arena implements java.lang.foreign.Arena {
         this.maxBytes = closed.maxBytes;
         this.retainBytes = closed.retainBytes;
         this.zeroed = closed.zeroed;
+        this.blockAllocator = closed.blockAllocator;
         this.largeThreshold = closed.largeThreshold;
         this.pool = closed.pool;
         this.generation = closed.generation;     // closed: scope() is not alive until a claim
@@ -343,7 +346,7 @@ public final class Arena implements java.lang.foreign.Arena {
             }
             throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, reservedBytes);
         }
-        MemorySegment memory = NativeMemory.allocate(blockBytes, zeroed);
+        MemorySegment memory = blockAllocator.allocate(blockBytes, zeroed);
         reservedBytes += blockBytes;
         freeUnusedWhileOverLimit();
         return memory;
@@ -372,7 +375,7 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private void free(Block block) {
-        NativeMemory.free(block.memory);
+        blockAllocator.free(block.memory);
         reservedBytes -= block.size();
     }
 
@@ -622,6 +625,7 @@ public final class Arena implements java.lang.foreign.Arena {
         private long maxBytes = UNLIMITED;
         private long retainBytes = -1;    // unset: one block
         private boolean zeroed = true;
+        private BlockAllocator blockAllocator = NativeMemory.LIBC;
 
         private Builder() {}
 
@@ -703,6 +707,12 @@ public final class Arena implements java.lang.foreign.Arena {
             return this;
         }
 
+        /** Takes blocks from {@code allocator} instead of the C library: for tests that count or fail them. */
+        Builder blockAllocator(BlockAllocator allocator) {
+            this.blockAllocator = allocator;
+            return this;
+        }
+
         /**
          * Creates the arena, owned by the calling thread. It holds no native memory yet.
          *
@@ -726,6 +736,7 @@ public final class Arena implements java.lang.foreign.Arena {
             copy.maxBytes = maxBytes;
             copy.retainBytes = retainBytes;
             copy.zeroed = zeroed;
+            copy.blockAllocator = blockAllocator;
             return copy;
         }
 

@@ -279,6 +279,12 @@ public final class ArenaPool implements AutoCloseable {
             return this;
         }
 
+        /** Gives every arena blocks from {@code allocator}: for tests that count or fail them. */
+        Builder blockAllocator(BlockAllocator allocator) {
+            arenaSettings.blockAllocator(allocator);
+            return this;
+        }
+
         /**
          * Sets how many arenas may wait idle, {@value ArenaPool#DEFAULT_MAX_IDLE} by default.
          *

@@ -15,7 +15,10 @@ import java.lang.invoke.MethodHandle;
  * {@code calloc} hands out fresh pages from the kernel that are already zero.
  */
 @SuppressWarnings("restricted")   // calling the C library is what this class is for
-final class NativeMemory {
+final class NativeMemory implements BlockAllocator {
+
+    /** The C library's allocator: the one every arena uses unless a test says otherwise. */
+    static final NativeMemory LIBC = new NativeMemory();
 
     /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */
     static final long MALLOC_ALIGNMENT = 16;
@@ -37,14 +40,9 @@ final class NativeMemory {
 
     private NativeMemory() {}
 
-    /**
-     * Allocates {@code byteSize} bytes of native memory, aligned to {@link #MALLOC_ALIGNMENT}.
-     *
-     * @param zeroed whether the memory must read as zeros
-     * @return the whole block as a segment of the global scope; its owner frees it with {@link #free}
-     * @throws OutOfMemoryError if the C library has no memory to give
-     */
-    static MemorySegment allocate(long byteSize, boolean zeroed) {
+    /** {@inheritDoc} {@code calloc} when zeroed: fresh pages from the kernel are zero already. */
+    @Override
+    public MemorySegment allocate(long byteSize, boolean zeroed) {
         long address;
         try {
             address = zeroed ? (long) CALLOC.invokeExact(1L, byteSize) : (long) MALLOC.invokeExact(byteSize);
@@ -58,8 +56,8 @@ final class NativeMemory {
         return MemorySegment.ofAddress(address).reinterpret(byteSize);
     }
 
-    /** Frees a block returned by {@link #allocate}. */
-    static void free(MemorySegment block) {
+    @Override
+    public void free(MemorySegment block) {
         try {
             FREE.invokeExact(block.address());
         } catch (Throwable t) {
