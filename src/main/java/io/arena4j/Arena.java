@@ -32,20 +32,37 @@ import java.util.List;
  * an earlier round, and allocates a new one only when none is left; the rest of the old block
  * stays unused until the next reset. A request that does not fit in the current block and is
  * larger than a quarter of a block gets a block of its own, so that one big body between small
- * headers wastes nothing and does not change the size of later blocks. All native memory counts
- * against {@linkplain Builder#maxBytes(long) maxBytes}; a request that would cross it throws
- * {@link ArenaLimitException} and changes nothing.
+ * headers wastes nothing and does not change the size of later blocks.
+ *
+ * <p>All native memory counts against {@linkplain Builder#maxBytes(long) maxBytes}, at every
+ * instant: kept blocks that the current round has not used are freed before a new block is
+ * allocated, never after. A request is refused with {@link ArenaLimitException} only if a fresh
+ * arena with the same settings, holding what this round has handed out, could not serve it
+ * either; a refused request changes nothing.
  *
  * <h2>Reset and retained memory</h2>
- * {@link #reset()} takes time proportional to the number of blocks, never to the number of
- * allocations. It keeps regular blocks, then blocks of large requests, while their total stays
- * within {@linkplain Builder#retainBytes(long) retainBytes}, and frees the rest.
+ * {@link #reset()} keeps regular blocks, then blocks of large requests, while their total stays
+ * within {@linkplain Builder#retainBytes(long) retainBytes}, and frees the rest. It costs a little
+ * per block, plus, in a zeroed arena, clearing the bytes the round used.
  *
  * <h2>Temporal safety</h2>
  * Every slice belongs to the arena's current <em>generation</em>, a confined JDK arena that
  * {@code reset()} and {@code close()} close. Reading or writing a slice after that throws
  * {@link IllegalStateException}, exactly like a segment of a closed JDK arena, so a stale slice
- * can never read the next connection's data.
+ * can never read the next connection's data. The generation behaves as the JDK's confined arena
+ * does when it is closed:
+ * <ul>
+ * <li>If its scope is held, because a slice is in use by a downcall whose upcall now resets or
+ *     closes the arena, the call throws {@link IllegalStateException} and changes nothing: every
+ *     slice stays alive, and the arena can be reset or closed once the downcall has returned.
+ * <li>Cleanup actions registered with
+ *     {@link MemorySegment#reinterpret(java.lang.foreign.Arena, java.util.function.Consumer)} run
+ *     at every reset and at close. If one throws, the others still run, the reset or close is
+ *     completed (a new live generation after a reset, every block freed or returned after a
+ *     close), and then the first exception is rethrown with the others suppressed.
+ * <li>While cleanup actions run, the arena refuses to allocate, reset or close with
+ *     {@link IllegalStateException}, as a JDK arena being closed does.
+ * </ul>
  *
  * <h2>Zeroing</h2>
  * By default every slice reads as zeros, as with the JDK's arenas and {@code new byte[]}. The
@@ -58,12 +75,16 @@ import java.util.List;
  * <h2>Threads</h2>
  * Like {@link java.lang.foreign.Arena#ofConfined()}, an arena belongs to one thread, its owner:
  * the thread that created it. Allocating, resetting and closing it, and accessing its slices, from
- * any other thread throws {@link WrongThreadException}. The statistics ({@link #allocatedBytes()},
- * {@link #reservedBytes()}, {@link #blockCount()}, {@link #toString()}) and {@link #scope()} may
- * be read from any thread, as a snapshot. To hand an arena to another thread, its owner calls
- * {@link #resetAndDisown()}; the next thread that allocates from, resets or closes it becomes its
- * owner. The hand-off is safe without further synchronisation, and two threads can never both
- * become the owner.
+ * any other thread throws {@link WrongThreadException}. To hand an arena to another thread, its
+ * owner calls {@link #resetAndDisown()}; the next thread whose allocation, reset or close of it
+ * succeeds becomes its owner, and a refused call claims nothing. The hand-off is safe without
+ * further synchronisation, and two threads can never both become the owner.
+ *
+ * <p>The statistics ({@link #allocatedBytes()}, {@link #reservedBytes()}, {@link #blockCount()},
+ * {@link #toString()}) and {@link #scope()} may be read from any thread. The owner reads exact
+ * figures. Any other thread reads the figures the owner last published, which it does whenever it
+ * links in or enters a block, serves a large request, resets or closes the arena: always figures
+ * the arena really had together, but without the slices carved from the current block since.
  *
  * <h2>Native access</h2>
  * Blocks come from the C library through FFM downcalls, and slices are bound to their generation
@@ -86,8 +107,8 @@ public final class Arena implements java.lang.foreign.Arena {
     static final long MAX_BLOCK_SIZE = 1L << 30;
 
     /*
-     * With no current block, cursor > limit makes every request, even one of zero bytes, miss the
-     * fast path: Alignment.alignUp(1, alignment) >= 1 > 0.
+     * Outside a block, cursor > limit makes every request, even one of zero bytes, miss the fast
+     * path: Alignment.alignUp(1, alignment) >= 1 > 0.
      */
     private static final long NO_BLOCK_CURSOR = 1;
     private static final long NO_BLOCK_LIMIT = 0;
@@ -122,6 +143,8 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     private MemorySegment addressSpace;
     private java.lang.foreign.Arena generation;
+    /** True while the generation's cleanup actions run: the arena is then as good as closed. */
+    private boolean ending;
     private long blockStart;                 // address of the current block
 
     /*
@@ -132,17 +155,23 @@ public final class Arena implements java.lang.foreign.Arena {
     private long paddingBytes;
     private long handedOutBefore;
 
-    /** Regular blocks: 0..current are used in this generation, those after it are kept, unused. */
+    /**
+     * Regular blocks, all of blockSize bytes. Those up to current hold slices of this generation
+     * (a request has entered them); those after it are kept from earlier rounds, unused.
+     */
     private final List<Block> chain = new ArrayList<>();
     private int current = -1;
     /** Blocks of large requests, each used by one slice in this generation. */
     private final List<Block> large = new ArrayList<>();
+    private long largeBytesInUse;
     /** Blocks of large requests kept by a reset for later large requests, unused. */
     private final List<Block> spareLarge = new ArrayList<>();
     private long reservedBytes;
     private boolean closed;
     /** Where close() returns this arena's blocks, or null for a standalone arena. */
     private final ArenaPool pool;
+    /** What threads other than the owner read: see "Threads" above. */
+    private volatile Figures published;
 
     private Arena(Builder settings, ArenaPool pool) {
         this.blockSize = settings.blockSize;
@@ -154,6 +183,7 @@ public final class Arena implements java.lang.foreign.Arena {
         this.pool = pool;
         this.owner = Thread.currentThread();
         startGeneration();
+        publish();
     }
 
     /**
@@ -169,6 +199,7 @@ public final class Arena implements java.lang.foreign.Arena {
         this.largeThreshold = closed.largeThreshold;
         this.pool = closed.pool;
         this.generation = closed.generation;     // closed: scope() is not alive until a claim
+        this.addressSpace = closed.addressSpace;
         assert closed.large.isEmpty() && closed.current < 0 : "a reset arena has no block in use";
         chain.addAll(closed.chain);
         closed.chain.clear();
@@ -176,6 +207,8 @@ public final class Arena implements java.lang.foreign.Arena {
         closed.spareLarge.clear();
         this.reservedBytes = closed.reservedBytes;
         closed.reservedBytes = 0;
+        closed.publish();
+        publish();
     }
 
     /**
@@ -217,7 +250,8 @@ public final class Arena implements java.lang.foreign.Arena {
      * Returns a slice of {@code byteSize} bytes whose address is a multiple of
      * {@code byteAlignment}. It reads as zeros unless the arena was built with
      * {@code zeroed(false)}, and it stays accessible, from the owner thread only, until the next
-     * {@link #reset()} or {@link #close()}.
+     * {@link #reset()} or {@link #close()}. A refused request changes nothing, and claims nothing
+     * for a thread that does not own the arena.
      *
      * {@snippet :
      * MemorySegment page = arena.allocate(4096, 4096);
@@ -226,16 +260,18 @@ public final class Arena implements java.lang.foreign.Arena {
      *
      * @throws IllegalArgumentException if {@code byteSize < 0} or {@code byteAlignment} is not a
      *         positive power of two
-     * @throws ArenaLimitException if the arena would need more native memory than its limit
-     * @throws OutOfMemoryError if the C library has no memory for a new block
-     * @throws IllegalStateException if the arena is closed
+     * @throws ArenaLimitException if a fresh arena with this one's limit, holding what this round
+     *         has handed out, could not serve the request either
+     * @throws OutOfMemoryError if the C library has no memory for a new block, or the size is too
+     *         large to allocate at all
+     * @throws IllegalStateException if the arena is closed, or its cleanup actions are running
      * @throws WrongThreadException if another thread owns the arena
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         checkRequest(byteSize, byteAlignment);
         if (owner != Thread.currentThread()) {
-            claimOrThrow();
+            return allocateAsNewOwner(byteSize, byteAlignment);
         }
         long start = Alignment.alignUp(cursor, byteAlignment);
         if (byteSize > limit - start) {
@@ -255,32 +291,53 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /** The request does not fit in the current block: move to another block, or give it its own. */
     private MemorySegment allocateSlow(long byteSize, long byteAlignment) {
-        if (closed) {
+        if (closed || ending) {
             throw alreadyClosed();
         }
         long needed = byteSize + alignmentSlack(byteAlignment);
-        if (needed < 0 || needed > largeThreshold) {
-            return allocateLarge(byteSize, byteAlignment, needed < 0 ? Long.MAX_VALUE : needed);
+        if (needed < 0) {
+            throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
         }
-        moveToNextBlock(byteSize, byteAlignment);
-        long start = Alignment.alignUp(cursor, byteAlignment);
-        assert start + byteSize <= limit : "a fresh block holds any regular request";
-        return carve(start, byteSize);
+        MemorySegment slice = needed > largeThreshold
+                ? allocateLarge(byteSize, byteAlignment, needed)
+                : allocateInNextBlock(byteSize, byteAlignment);
+        publish();
+        return slice;
     }
 
-    private void moveToNextBlock(long byteSize, long byteAlignment) {
+    /**
+     * The caller does not own the arena: it becomes the owner if nobody is, but only if its
+     * request succeeds. A refused request gives the claim back, so that the thread the arena was
+     * meant for can still take it.
+     */
+    private MemorySegment allocateAsNewOwner(long byteSize, long byteAlignment) {
+        java.lang.foreign.Arena lastGeneration = generation;
+        MemorySegment lastAddressSpace = addressSpace;
+        claimOrThrow();
+        try {
+            return allocate(byteSize, byteAlignment);
+        } catch (RuntimeException | Error refused) {
+            generation.close();        // opened by the claim and empty: nothing can hold it
+            generation = lastGeneration;
+            addressSpace = lastAddressSpace;
+            OWNER.setRelease(this, (Thread) null);
+            throw refused;
+        }
+    }
+
+    private MemorySegment allocateInNextBlock(long byteSize, long byteAlignment) {
         if (current + 1 == chain.size()) {
             chain.add(new Block(newBlock(blockSize, byteSize, byteAlignment)));
         }
         recordCurrentBlockUse();
         current++;
-        enter(chain.get(current));
-    }
-
-    private void enter(Block block) {
+        Block block = chain.get(current);
         blockStart = block.address();
         cursor = blockStart;
         limit = blockStart + block.size();
+        long start = Alignment.alignUp(cursor, byteAlignment);
+        assert start + byteSize <= limit : "a fresh block holds any regular request";
+        return carve(start, byteSize);
     }
 
     /** The cursor, not {@link Block#used}, tracks the current block: write it back before leaving. */
@@ -293,85 +350,110 @@ public final class Arena implements java.lang.foreign.Arena {
         }
     }
 
-    /** Opens a new generation and makes the first block, if any, current. */
-    @SuppressWarnings("restricted")   // binding the blocks' memory to the generation is the point
-    private void startGeneration() {
-        generation = java.lang.foreign.Arena.ofConfined();
-        addressSpace = MemorySegment.NULL.reinterpret(Long.MAX_VALUE, generation, null);
-        if (!chain.isEmpty()) {
-            current = 0;
-            enter(chain.getFirst());
-        }
-    }
-
-    /** Leaves the current block: every request takes the slow path until a block is entered. */
-    private void leaveBlocks() {
-        current = -1;
-        cursor = NO_BLOCK_CURSOR;
-        limit = NO_BLOCK_LIMIT;
-        paddingBytes = 0;
-        handedOutBefore = 0;
-    }
-
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
-        Block block = takeSpareLarge(byteSize, byteAlignment);
+        // Under a limit, a kept block larger than a fresh one would hold more than a fresh arena
+        // does, and could make the arena refuse a later request that a fresh arena would serve.
+        Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == UNLIMITED ? Long.MAX_VALUE : blockBytes);
         if (block == null) {
             block = new Block(newBlock(blockBytes, byteSize, byteAlignment));
         }
         large.add(block);
+        largeBytesInUse += block.size();
         long start = Alignment.alignUp(block.address(), byteAlignment);
         block.used = start - block.address() + byteSize;
         handedOutBefore += byteSize;
         return addressSpace.asSlice(start, byteSize);
     }
 
-    private Block takeSpareLarge(long byteSize, long byteAlignment) {
+    /** Takes the smallest kept large block of at most {@code maxSize} bytes that fits the request. */
+    private Block takeSpareLarge(long byteSize, long byteAlignment, long maxSize) {
+        int best = -1;
         for (int i = 0; i < spareLarge.size(); i++) {
-            if (spareLarge.get(i).fits(byteSize, byteAlignment)) {
-                return spareLarge.remove(i);
+            Block block = spareLarge.get(i);
+            if (block.size() <= maxSize && block.fits(byteSize, byteAlignment)
+                    && (best < 0 || block.size() < spareLarge.get(best).size())) {
+                best = i;
             }
         }
-        return null;
+        return best < 0 ? null : spareLarge.remove(best);
     }
 
     /**
-     * Allocates a block of {@code blockBytes} for a request, within the limit. Kept blocks that are
-     * not in use are freed if, and only if, that makes room; a refused request changes nothing.
+     * Allocates a block of {@code blockBytes} for a request. Under a limit, the request is refused
+     * if the blocks in use and the new one would cross it; otherwise kept, unused blocks are freed
+     * first, as far as needed, so that the limit holds at every instant. If the C library then
+     * refuses the block, those are allocated again: a refused request changes nothing.
      */
     private MemorySegment newBlock(long blockBytes, long byteSize, long byteAlignment) {
-        long unused = unusedBytes();
-        if (blockBytes > maxBytes - reservedBytes + unused) {
-            if (maxBytes == UNLIMITED) {
-                throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
+        GivenUp givenUp = GivenUp.NOTHING;
+        if (maxBytes != UNLIMITED) {
+            if (blockBytes > maxBytes - bytesInUse()) {
+                throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, bytesInUse(),
+                        reservedBytes);
             }
-            throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, reservedBytes);
+            givenUp = giveUpUnusedBlocks(reservedBytes - (maxBytes - blockBytes));
         }
-        MemorySegment memory = blockAllocator.allocate(blockBytes, zeroed);
+        MemorySegment memory;
+        try {
+            memory = blockAllocator.allocate(blockBytes, zeroed);
+        } catch (OutOfMemoryError e) {
+            takeBack(givenUp, e);
+            throw e;
+        }
         reservedBytes += blockBytes;
-        freeUnusedWhileOverLimit();
         return memory;
     }
 
-    /** Bytes of kept blocks that this generation has not used: those a new block may displace. */
-    private long unusedBytes() {
-        long bytes = 0;
-        for (Block block : spareLarge) {
-            bytes += block.size();
-        }
-        for (int i = current + 1; i < chain.size(); i++) {
-            bytes += chain.get(i).size();
-        }
-        return bytes;
+    /** Bytes of the blocks this round uses: what a fresh arena would hold after the same requests. */
+    private long bytesInUse() {
+        return (current + 1) * blockSize + largeBytesInUse;
     }
 
-    private void freeUnusedWhileOverLimit() {
-        while (reservedBytes > maxBytes && !spareLarge.isEmpty()) {
-            free(spareLarge.removeLast());
+    /** Kept, unused blocks freed to make room for a new one: large ones, and regular ones from the chain's end. */
+    private record GivenUp(List<Block> large, int regular) {
+        static final GivenUp NOTHING = new GivenUp(List.of(), 0);
+    }
+
+    /** Frees kept, unused blocks, large ones first, until at least {@code bytes} are freed. */
+    private GivenUp giveUpUnusedBlocks(long bytes) {
+        if (bytes <= 0) {
+            return GivenUp.NOTHING;
         }
-        while (reservedBytes > maxBytes && chain.size() > current + 1) {
+        List<Block> largeGivenUp = new ArrayList<>();
+        int regularGivenUp = 0;
+        while (bytes > 0 && !spareLarge.isEmpty()) {
+            Block block = spareLarge.removeLast();
+            free(block);
+            largeGivenUp.add(block);
+            bytes -= block.size();
+        }
+        while (bytes > 0 && chain.size() > current + 1) {
             free(chain.removeLast());
+            regularGivenUp++;
+            bytes -= blockSize;
         }
-        assert reservedBytes <= maxBytes;
+        assert bytes <= 0 : "the blocks in use and the new one fit under the limit";
+        return new GivenUp(largeGivenUp, regularGivenUp);
+    }
+
+    /**
+     * The C library refused a block after kept blocks were freed to make room for it: allocates
+     * those again. If it refuses them too, the arena keeps fewer unused blocks; what is in use
+     * never changes.
+     */
+    private void takeBack(GivenUp givenUp, OutOfMemoryError refusal) {
+        try {
+            for (Block block : givenUp.large().reversed()) {
+                spareLarge.add(new Block(blockAllocator.allocate(block.size(), zeroed)));
+                reservedBytes += block.size();
+            }
+            for (int i = 0; i < givenUp.regular(); i++) {
+                chain.add(new Block(blockAllocator.allocate(blockSize, zeroed)));
+                reservedBytes += blockSize;
+            }
+        } catch (OutOfMemoryError again) {
+            refusal.addSuppressed(again);
+        }
     }
 
     private void free(Block block) {
@@ -382,8 +464,8 @@ public final class Arena implements java.lang.foreign.Arena {
     /**
      * Frees every slice at once and rewinds to the first block. Blocks are kept for the next
      * round up to {@linkplain Builder#retainBytes(long) retainBytes}, cleared if the arena is
-     * zeroed; the rest are freed. Every slice allocated before becomes inaccessible, and
-     * {@link #scope()} returns a new scope.
+     * zeroed; the rest are freed. Every slice allocated before becomes inaccessible, its cleanup
+     * actions run, and {@link #scope()} returns a new scope.
      *
      * {@snippet :
      * MemorySegment stale = arena.allocate(100);
@@ -391,18 +473,23 @@ public final class Arena implements java.lang.foreign.Arena {
      * stale.get(ValueLayout.JAVA_BYTE, 0);      // throws IllegalStateException
      * }
      *
-     * @throws IllegalStateException if the arena is closed
+     * @throws IllegalStateException if the arena is closed, or if a slice is in use by a downcall
+     *         (the arena is then unchanged)
      * @throws WrongThreadException if another thread owns the arena
+     * @throws RuntimeException what a cleanup action threw, after the reset is complete
      */
     public void reset() {
         ensureOwnedByCaller();
-        recycle();
+        Throwable cleanupFailure = endGeneration();
+        recycleBlocks();
         startGeneration();
+        publish();
+        rethrow(cleanupFailure);
     }
 
     /**
      * Resets the arena, then gives up its ownership, so that another thread can take it over: the
-     * next thread that allocates from it, resets it or closes it becomes its owner. Until then
+     * next thread whose allocation, reset or close of it succeeds becomes its owner. Until then
      * {@link #scope()} returns the closed scope of the last generation.
      *
      * {@snippet :
@@ -415,18 +502,99 @@ public final class Arena implements java.lang.foreign.Arena {
      * });
      * }
      *
-     * @throws IllegalStateException if the arena is closed
+     * @throws IllegalStateException if the arena is closed, or if a slice is in use by a downcall
+     *         (the arena is then unchanged and still owned)
      * @throws WrongThreadException if another thread owns the arena
+     * @throws RuntimeException what a cleanup action threw, after the arena was reset and disowned
      */
     public void resetAndDisown() {
         ensureOwnedByCaller();
-        recycle();
+        Throwable cleanupFailure = endGeneration();
+        recycleBlocks();
+        publish();
         // Publishes everything the arena holds to the thread whose claim (a CAS) will see null.
         OWNER.setRelease(this, (Thread) null);
+        rethrow(cleanupFailure);
     }
 
-    private void recycle() {
-        generation.close();    // first: no slice may outlive the memory it points to
+    /**
+     * Frees all native memory; the arena is finished. Every slice becomes inaccessible, its
+     * cleanup actions run, and any later call other than the statistics throws
+     * {@link IllegalStateException}. An arena that is never closed keeps its blocks until the
+     * process ends, like an unclosed {@link java.lang.foreign.Arena#ofConfined()}. An arena from
+     * an {@link ArenaPool} is reset and its blocks go back to the pool instead; this arena is
+     * closed all the same.
+     *
+     * {@snippet :
+     * try (Arena arena = Arena.create()) {
+     *     arena.allocate(100);
+     * }                                         // closed here
+     * }
+     *
+     * @throws IllegalStateException if the arena is already closed, or if a slice is in use by a
+     *         downcall (the arena is then unchanged, and may be closed once the downcall returns)
+     * @throws WrongThreadException if another thread owns the arena
+     * @throws RuntimeException what a cleanup action threw, after the arena was closed
+     */
+    @Override
+    public void close() {
+        ensureOwnedByCaller();
+        Throwable cleanupFailure = endGeneration();
+        closed = true;
+        if (pool != null) {
+            recycleBlocks();          // what a reset keeps, cleared, goes back to the pool
+            publish();
+            pool.takeBack(this);
+        } else {
+            leaveBlocks();
+            freeBlocks();
+        }
+        rethrow(cleanupFailure);
+    }
+
+    /**
+     * Closes the generation, as the JDK closes a confined arena. If its scope is held (a slice is
+     * in use by a downcall), the JDK refuses and so does this, having changed nothing. If a
+     * cleanup action throws, the generation is closed all the same and the failure is returned,
+     * for the caller to rethrow once the arena is consistent again.
+     */
+    private Throwable endGeneration() {
+        long lastLimit = limit;
+        limit = NO_BLOCK_LIMIT;          // cleanup actions that allocate reach allocateSlow, and fail
+        ending = true;
+        try {
+            generation.close();
+            return null;
+        } catch (RuntimeException | Error e) {
+            if (generation.scope().isAlive()) {
+                limit = lastLimit;
+                throw e;
+            }
+            return e;
+        } finally {
+            ending = false;
+        }
+    }
+
+    private static void rethrow(Throwable cleanupFailure) {
+        if (cleanupFailure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (cleanupFailure instanceof Error e) {
+            throw e;
+        }
+        assert cleanupFailure == null : "close() throws no checked exception";
+    }
+
+    /** Opens a new generation, with no block entered: the first request enters the first kept one. */
+    @SuppressWarnings("restricted")   // binding the blocks' memory to the generation is the point
+    private void startGeneration() {
+        generation = java.lang.foreign.Arena.ofConfined();
+        addressSpace = MemorySegment.NULL.reinterpret(Long.MAX_VALUE, generation, null);
+    }
+
+    /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
+    private void recycleBlocks() {
         recordCurrentBlockUse();
         long budget = retainBytes;
         int kept = 0;
@@ -451,34 +619,14 @@ public final class Arena implements java.lang.foreign.Arena {
         leaveBlocks();
     }
 
-    /**
-     * Frees all native memory; the arena is finished. Every slice becomes inaccessible, and any
-     * later call other than the statistics throws {@link IllegalStateException}. An arena that is
-     * never closed keeps its blocks until the process ends, like an unclosed
-     * {@link java.lang.foreign.Arena#ofConfined()}. An arena from an {@link ArenaPool} is reset and
-     * its blocks go back to the pool instead; this arena is closed all the same.
-     *
-     * {@snippet :
-     * try (Arena arena = Arena.create()) {
-     *     arena.allocate(100);
-     * }                                         // closed here
-     * }
-     *
-     * @throws IllegalStateException if the arena is already closed
-     * @throws WrongThreadException if another thread owns the arena
-     */
-    @Override
-    public void close() {
-        ensureOwnedByCaller();
-        closed = true;
-        if (pool != null) {
-            recycle();                // what a reset keeps, cleared, goes back to the pool
-            pool.takeBack(this);
-        } else {
-            generation.close();
-            leaveBlocks();
-            freeBlocks();
-        }
+    /** Leaves the current block: every request takes the slow path until a block is entered. */
+    private void leaveBlocks() {
+        current = -1;
+        cursor = NO_BLOCK_CURSOR;
+        limit = NO_BLOCK_LIMIT;
+        paddingBytes = 0;
+        handedOutBefore = 0;
+        largeBytesInUse = 0;
     }
 
     /** Frees every block; the caller has made sure that no slice of them is alive. */
@@ -488,6 +636,7 @@ public final class Arena implements java.lang.foreign.Arena {
             blocks.clear();
         }
         assert reservedBytes == 0;
+        publish();
     }
 
     /** Moves the blocks of this closed, pooled arena to a new, unowned arena for the next lease. */
@@ -513,7 +662,8 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /**
      * {@return the bytes handed out since the last reset: the sum of the requested sizes, without
-     * alignment padding or unused block space}
+     * alignment padding or unused block space} Read on another thread than the owner, it is the
+     * figure the owner last published (see "Threads" above).
      *
      * {@snippet :
      * arena.allocate(10);
@@ -522,6 +672,10 @@ public final class Arena implements java.lang.foreign.Arena {
      * }
      */
     public long allocatedBytes() {
+        return Thread.currentThread() == owner ? liveAllocatedBytes() : published.allocatedBytes();
+    }
+
+    private long liveAllocatedBytes() {
         return handedOutBefore + (current < 0 ? 0 : cursor - blockStart - paddingBytes);
     }
 
@@ -536,7 +690,7 @@ public final class Arena implements java.lang.foreign.Arena {
      * }
      */
     public long reservedBytes() {
-        return reservedBytes;
+        return figures().reservedBytes();
     }
 
     /**
@@ -548,7 +702,8 @@ public final class Arena implements java.lang.foreign.Arena {
      * }
      */
     public int blockCount() {
-        return chain.size() + large.size() + spareLarge.size();
+        Figures figures = figures();
+        return figures.regularBlocks() + figures.largeBlocks();
     }
 
     /**
@@ -557,41 +712,61 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     @Override
     public String toString() {
+        Figures figures = figures();
         Thread holder = owner;
-        return "Arena[allocated=" + allocatedBytes()
-                + ", reserved=" + reservedBytes + " in " + blockCount() + " blocks ("
-                + chain.size() + " regular, " + (large.size() + spareLarge.size()) + " large)"
+        return "Arena[allocated=" + figures.allocatedBytes()
+                + ", reserved=" + figures.reservedBytes() + " in " + (figures.regularBlocks() + figures.largeBlocks())
+                + " blocks (" + figures.regularBlocks() + " regular, " + figures.largeBlocks() + " large)"
                 + ", blockSize=" + blockSize + ", retain=" + retainBytes
                 + ", max=" + (maxBytes == UNLIMITED ? "unlimited" : maxBytes)
                 + (zeroed ? ", zeroed" : ", not zeroed")
-                + (closed ? ", closed" : ", owner=" + (holder == null ? "none" : holder.getName()))
+                + (figures.closed() ? ", closed" : ", owner=" + (holder == null ? "none" : holder.getName()))
                 + "]";
+    }
+
+    /** The figures of the statistics, taken together so that a reader never mixes two moments. */
+    private record Figures(long allocatedBytes, long reservedBytes, int regularBlocks, int largeBlocks,
+                           boolean closed) {}
+
+    /** The owner's exact figures; for any other thread, the last ones the owner published. */
+    private Figures figures() {
+        if (Thread.currentThread() != owner) {
+            return published;
+        }
+        return new Figures(liveAllocatedBytes(), reservedBytes, chain.size(), large.size() + spareLarge.size(), closed);
+    }
+
+    /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
+    private void publish() {
+        published = new Figures(liveAllocatedBytes(), reservedBytes, chain.size(), large.size() + spareLarge.size(),
+                closed);
     }
 
     private void ensureOwnedByCaller() {
         if (owner != Thread.currentThread()) {
             claimOrThrow();
-        } else if (closed) {
+        } else if (closed || ending) {
             throw alreadyClosed();
         }
     }
 
-    /** Called when the caller is not the owner: takes an unowned arena, refuses anything else. */
+    /**
+     * Called when the caller is not the owner: takes an unowned arena and opens a generation for
+     * it, refuses anything else.
+     */
     void claimOrThrow() {
         Thread caller = Thread.currentThread();
         Thread holder = (Thread) OWNER.compareAndExchange(this, (Thread) null, caller);
         if (holder != null) {
-            throw new WrongThreadException("Arena is owned by thread \"" + holder.getName()
-                    + "\", not by the calling thread \"" + caller.getName() + "\"");
+            throw new WrongThreadException("Attempted access outside owning thread: the arena is owned by \""
+                    + holder.getName() + "\", not by the calling thread \"" + caller.getName() + "\"");
         }
-        if (closed) {
-            throw alreadyClosed();
-        }
+        assert !closed : "a closed arena keeps the owner that closed it";
         startGeneration();
     }
 
     private static IllegalStateException alreadyClosed() {
-        return new IllegalStateException("Arena is closed");
+        return new IllegalStateException("Already closed");
     }
 
     private static void checkRequest(long byteSize, long byteAlignment) {
@@ -602,8 +777,8 @@ public final class Arena implements java.lang.foreign.Arena {
 
     private static IllegalArgumentException badRequest(long byteSize, long byteAlignment) {
         return new IllegalArgumentException(byteSize < 0
-                ? "Allocation size is negative: " + byteSize
-                : "Alignment is not a positive power of two: " + byteAlignment);
+                ? "The provided allocation size is negative: " + byteSize
+                : "Invalid alignment constraint, not a positive power of two: " + byteAlignment);
     }
 
     /** Bytes a fresh block may need to skip to reach {@code alignment}: blocks are malloc-aligned. */

@@ -5,6 +5,11 @@ package io.arena4j;
  * {@linkplain Arena.Builder#maxBytes(long) limit}. The arena is left exactly as it was and stays
  * usable: smaller requests may still succeed, and {@link Arena#reset()} frees room.
  *
+ * <p>It is an {@link OutOfMemoryError}, as the JDK's own failures to allocate direct or native
+ * memory are: code written for any {@link java.lang.foreign.Arena} that handles a failed
+ * allocation handles the limit too. Unlike most errors, it leaves nothing damaged behind, and
+ * catching it is as safe as catching an {@link IllegalArgumentException}.
+ *
  * {@snippet :
  * try (Arena arena = Arena.builder().blockSize(64 * 1024).maxBytes(1024 * 1024).build()) {
  *     try {
@@ -17,9 +22,9 @@ package io.arena4j;
  * }
  * }
  */
-public class ArenaLimitException extends RuntimeException {
+public class ArenaLimitException extends OutOfMemoryError {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** The size of the refused request. */
     private final long requestedBytes;
@@ -35,13 +40,16 @@ public class ArenaLimitException extends RuntimeException {
      * @param byteAlignment  the alignment the caller asked for
      * @param blockBytes     the size of the block the request needed
      * @param limitBytes     the arena's limit on native memory
-     * @param reservedBytes  the native memory the arena held when it refused
+     * @param inUseBytes     the native memory of the blocks holding slices of the current round
+     * @param reservedBytes  the native memory the arena held when it refused: the blocks in use,
+     *                       and kept ones it would have freed to make room
      */
     public ArenaLimitException(long requestedBytes, long byteAlignment, long blockBytes,
-                               long limitBytes, long reservedBytes) {
+                               long limitBytes, long inUseBytes, long reservedBytes) {
         super("Cannot allocate " + requestedBytes + " bytes aligned to " + byteAlignment
-                + ": a new block of " + blockBytes + " bytes would take the arena's native memory from "
-                + reservedBytes + " bytes over its limit of " + limitBytes + " bytes");
+                + ": a new block of " + blockBytes + " bytes beside the " + inUseBytes
+                + " bytes of blocks in use would cross the arena's limit of " + limitBytes
+                + " bytes (it holds " + reservedBytes + " bytes)");
         this.requestedBytes = requestedBytes;
         this.limitBytes = limitBytes;
         this.reservedBytes = reservedBytes;

@@ -1,9 +1,33 @@
 package io.arena4j;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 
 /** Helpers shared by the tests. */
 final class TestSupport {
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle QSORT = LINKER.downcallHandle(
+            LINKER.defaultLookup().findOrThrow("qsort"),
+            FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
+    private static final MethodHandle COMPARE;
+
+    static {
+        try {
+            COMPARE = MethodHandles.lookup().findStatic(TestSupport.class, "compare",
+                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private TestSupport() {}
 
@@ -24,5 +48,50 @@ final class TestSupport {
         });
         thread.join();
         return thrown[0];
+    }
+
+    /** The action of the comparator running inside the current qsort call, and what it threw. */
+    private static Runnable insideDowncall;
+    private static Throwable thrownInsideDowncall;
+
+    /**
+     * Runs {@code action} while {@code held}'s scope is acquired by the JDK: from a comparator that
+     * the C library's {@code qsort} calls back while it sorts {@code held} (two ints). This is how a
+     * scope gets held through the public API: a downcall acquires the scope of every segment passed
+     * to it, and an upcall runs on the same thread.
+     *
+     * @return what the action threw, or null; an upcall must not throw, so it is caught there
+     */
+    @SuppressWarnings("restricted")
+    static Throwable whileHeldByDowncall(MemorySegment held, Runnable action) {
+        if (held.byteSize() < 2 * JAVA_INT.byteSize()) {
+            throw new IllegalArgumentException("qsort calls the comparator only for two elements or more");
+        }
+        insideDowncall = action;
+        thrownInsideDowncall = null;
+        try (java.lang.foreign.Arena stubArena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment comparator = LINKER.upcallStub(COMPARE,
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), stubArena);
+            QSORT.invokeExact(held, 2L, JAVA_INT.byteSize(), comparator);
+        } catch (Throwable t) {
+            throw new AssertionError("qsort", t);
+        } finally {
+            insideDowncall = null;
+        }
+        return thrownInsideDowncall;
+    }
+
+    @SuppressWarnings("unused")   // called by qsort through the upcall stub
+    private static int compare(MemorySegment a, MemorySegment b) {
+        Runnable action = insideDowncall;
+        insideDowncall = null;      // once per sort
+        if (action != null) {
+            try {
+                action.run();
+            } catch (Throwable t) {
+                thrownInsideDowncall = t;
+            }
+        }
+        return 0;
     }
 }
