@@ -35,7 +35,11 @@ import java.util.Objects;
  * read the record of the next session that owns the slot. This costs a small object per acquire.
  * {@link Builder#invalidateOnRelease(boolean) invalidateOnRelease(false)} drops it: slots then
  * share the pool's scope and stay accessible until {@link #close()}, like memory from
- * {@code malloc}.
+ * {@code malloc}. What that mode gives up is exactly this: a stale reference can still read and
+ * write the slot after it was released, including while the slot belongs to its next user.
+ * What it keeps: {@code release} accepts only the very segment {@code acquire} returned for the
+ * slot's current lease, so releasing a stale reference twice, or after the slot was handed out
+ * again, is refused and can never free someone else's slot.
  *
  * <h2>Free list</h2>
  * The document threads its free list through the nodes' own {@code _next} field. Here the links
@@ -75,6 +79,11 @@ public final class SlotPool implements AutoCloseable {
     private final int[] next;
     /** The scope of each table slot handed out, when slots die at release; otherwise null. */
     private final java.lang.foreign.Arena[] leases;
+    /**
+     * The segment handed out for each table slot, when slots share the table's scope; otherwise
+     * null. Only the segment itself releases the slot: a stale one looks like it in every other way.
+     */
+    private final MemorySegment[] handedOut;
     private int freeHead;
     private int available;
 
@@ -91,16 +100,24 @@ public final class SlotPool implements AutoCloseable {
         this.maxOverflow = settings.maxOverflow;
         this.zeroed = settings.zeroed;
         this.owner = Thread.currentThread();
-        this.tableArena = java.lang.foreign.Arena.ofConfined();
         this.tableSize = capacity * stride;
-        this.table = tableArena.allocate(tableSize, slotAlignment);   // zeroed by the JDK
+        // The heap arrays first: if one of them cannot be allocated, no native memory is lost.
         this.next = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             next[i] = i + 1 < capacity ? i + 1 : END_OF_LIST;
         }
         this.leases = settings.invalidateOnRelease ? new java.lang.foreign.Arena[capacity] : null;
+        this.handedOut = settings.invalidateOnRelease ? null : new MemorySegment[capacity];
         this.freeHead = capacity > 0 ? 0 : END_OF_LIST;
         this.available = capacity;
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+        try {
+            this.table = arena.allocate(tableSize, slotAlignment);   // zeroed by the JDK
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+        this.tableArena = arena;
     }
 
     /**
@@ -184,7 +201,7 @@ public final class SlotPool implements AutoCloseable {
         available--;
         long offset = index * stride;
         if (leases == null) {
-            return table.asSlice(offset, slotSize);
+            return handedOut[index] = table.asSlice(offset, slotSize);
         }
         java.lang.foreign.Arena lease = java.lang.foreign.Arena.ofConfined();
         leases[index] = lease;
@@ -227,7 +244,9 @@ public final class SlotPool implements AutoCloseable {
      * @param slot a segment returned by {@link #acquire()} of this pool and not released since
      * @throws IllegalArgumentException if {@code slot} is not a slot handed out by this pool:
      *         other memory, a slice of a slot, or a slot of another pool
-     * @throws IllegalStateException if {@code slot} was released already, or the pool is closed
+     * @throws IllegalStateException if {@code slot} was released already (even if its memory has
+     *         been handed out again since), if it is in use by a downcall (the pool is then
+     *         unchanged), or if the pool is closed
      * @throws WrongThreadException if called from a thread other than the owner
      */
     public void release(MemorySegment slot) {
@@ -246,20 +265,27 @@ public final class SlotPool implements AutoCloseable {
         if (offset % stride != 0 || slot.byteSize() != slotSize) {
             throw notASlot(slot);
         }
-        MemorySegment.Scope leaseScope = leases == null ? table.scope()
-                : leases[index] == null ? null : leases[index].scope();
-        if (next[index] != IN_USE || !slot.scope().equals(leaseScope)) {
+        boolean currentLease = leases == null ? slot == handedOut[index]
+                : leases[index] != null && slot.scope().equals(leases[index].scope());
+        if (!currentLease) {
             // Without invalidation every slot shares the table's scope: that scope marks a slot
             // handed out once. With it, a slot handed out once has a closed scope of its own.
             boolean handedOutBefore = leases == null ? slot.scope().equals(table.scope()) : !slot.scope().isAlive();
             throw handedOutBefore ? releasedTwice(slot) : notASlot(slot);
         }
         if (leases != null) {
-            leases[index].close();
+            leases[index].close();    // first: if a downcall holds the slot, this refuses and nothing changed
             leases[index] = null;
+        } else {
+            handedOut[index] = null;
         }
+        returnToFreeList(index);
+    }
+
+    private void returnToFreeList(int index) {
+        assert next[index] == IN_USE;
         if (zeroed) {
-            table.asSlice(offset, slotSize).fill((byte) 0);
+            table.asSlice(index * stride, slotSize).fill((byte) 0);
         }
         next[index] = freeHead;
         freeHead = index;
@@ -272,8 +298,8 @@ public final class SlotPool implements AutoCloseable {
             // A closed scope belonged to an overflow slot released before; a live one is foreign.
             throw slot.scope().isAlive() ? notASlot(slot) : releasedTwice(slot);
         }
+        lease.close();    // frees the slot's memory; first, so that a refusal changes nothing
         overflow.remove(slot.address());
-        lease.close();    // frees the slot's memory
     }
 
     private static IllegalStateException releasedTwice(MemorySegment slot) {
@@ -290,6 +316,12 @@ public final class SlotPool implements AutoCloseable {
      * becomes inaccessible, and any later call other than the statistics throws
      * {@link IllegalStateException}.
      *
+     * <p>A slot in use by a downcall (an upcall of that downcall calls {@code close()}) cannot be
+     * closed, as a JDK arena cannot: then {@code close()} throws {@link IllegalStateException},
+     * the slots it closed before it found that one are released as {@link #release} would have
+     * released them, the others stay live, and the pool stays open, to be closed again once the
+     * downcall has returned.
+     *
      * {@snippet :
      * try (SlotPool pool = SlotPool.of(48, 8, 100)) {
      *     pool.acquire();
@@ -302,17 +334,20 @@ public final class SlotPool implements AutoCloseable {
     @Override
     public void close() {
         checkAccess();
-        closed = true;
-        if (leases != null) {
-            for (java.lang.foreign.Arena lease : leases) {
-                if (lease != null) {
-                    lease.close();
-                }
+        // Each step leaves the pool consistent if the next one is refused: see the Javadoc.
+        for (int i = 0; leases != null && i < capacity; i++) {
+            if (leases[i] != null) {
+                leases[i].close();
+                leases[i] = null;
+                returnToFreeList(i);
             }
         }
-        overflow.values().forEach(java.lang.foreign.Arena::close);
-        overflow.clear();
+        for (var slots = overflow.values().iterator(); slots.hasNext(); ) {
+            slots.next().close();
+            slots.remove();
+        }
         tableArena.close();
+        closed = true;
         available = 0;
         freeHead = END_OF_LIST;
     }

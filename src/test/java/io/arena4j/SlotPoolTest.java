@@ -226,9 +226,7 @@ class SlotPoolTest {
                 refused(pool, slot, IllegalStateException.class);
                 refused(pool, extra, IllegalStateException.class);
                 MemorySegment next = pool.acquire();
-                if (invalidate) {
-                    refused(pool, slot, IllegalStateException.class);  // stale, though its memory is leased again
-                }
+                refused(pool, slot, IllegalStateException.class);  // stale, though its memory is leased again
                 pool.release(next);
                 assertEquals(1, pool.available());
             }
@@ -317,6 +315,88 @@ class SlotPoolTest {
                     assertTrue(s.contains(expected), expected + " in " + s);
                 }
             }
+        }
+    }
+
+    @Nested
+    class FailurePaths {
+
+        @Test
+        void aBuildThatFailsLeaksNoNativeMemory() {
+            // A 2 GiB table of one-byte slots, and free-list arrays too large for any Java heap.
+            long before = TestSupport.mallocBytesInUse();
+            for (boolean invalidate : new boolean[] {true, false}) {
+                assertThrows(OutOfMemoryError.class, () -> SlotPool.builder().slotSize(1).slotAlignment(1)
+                        .capacity(Integer.MAX_VALUE).invalidateOnRelease(invalidate).build());
+            }
+            long leaked = TestSupport.mallocBytesInUse() - before;
+            assertTrue(leaked < 1 << 20, "native bytes still held after two failed builds: " + leaked);
+        }
+
+        @Test
+        void withoutInvalidationAStaleReleaseOfASlotHandedOutAgainIsRefused() {
+            try (SlotPool pool = SlotPool.builder().slotSize(48).capacity(1).invalidateOnRelease(false).build()) {
+                MemorySegment first = pool.acquire();
+                pool.release(first);
+                MemorySegment second = pool.acquire();
+                second.set(JAVA_LONG, 0, 0x5EC0_0D5E_5510_7L);
+                assertEquals(first.address(), second.address(), "the same slot, leased again");
+
+                RefusedRelease.refused(pool, first, IllegalStateException.class);
+
+                assertEquals(0x5EC0_0D5E_5510_7L, second.get(JAVA_LONG, 0), "the second lease was not wiped");
+                MemorySegment third = pool.acquire();
+                assertTrue(third.address() != second.address(), "the slot is not handed to a second owner");
+                pool.release(second);
+                pool.release(third);
+                assertEquals(0, pool.inUse());
+            }
+        }
+
+        @ParameterizedTest
+        @ValueSource(booleans = {true, false})
+        void releasingASlotADowncallHoldsIsRefusedAndChangesNothing(boolean overflowSlot) {
+            try (SlotPool pool = SlotPool.builder().slotSize(48).capacity(1).build()) {
+                MemorySegment tableSlot = pool.acquire();
+                MemorySegment extra = pool.acquire();
+                MemorySegment held = overflowSlot ? extra : tableSlot;
+                held.set(JAVA_INT, 0, 42);
+                int inUse = pool.inUse();
+                int available = pool.available();
+                Throwable refused = TestSupport.whileHeldByDowncall(held, () -> pool.release(held));
+                assertTrue(refused instanceof IllegalStateException, String.valueOf(refused));
+                assertEquals(inUse, pool.inUse());
+                assertEquals(available, pool.available());
+                assertEquals(42, held.get(JAVA_INT, 0), "still alive");
+                pool.release(tableSlot);
+                pool.release(extra);
+                assertEquals(0, pool.inUse());
+            }
+        }
+
+        @ParameterizedTest
+        @ValueSource(booleans = {true, false})
+        void aCloseRefusedBecauseADowncallHoldsASlotLeavesThePoolOpenAndConsistent(boolean invalidate) {
+            SlotPool pool = SlotPool.builder().slotSize(48).capacity(3).invalidateOnRelease(invalidate).build();
+            MemorySegment a = pool.acquire();
+            MemorySegment held = pool.acquire();
+            pool.acquire();
+            MemorySegment overflowSlot = pool.acquire();
+            Throwable refused = TestSupport.whileHeldByDowncall(held, pool::close);
+            assertTrue(refused instanceof IllegalStateException, String.valueOf(refused));
+            assertFalse(pool.toString().contains("closed"), pool.toString());
+            assertTrue(held.scope().isAlive());
+            assertEquals(pool.inUse(), pool.capacity() - pool.available() + (overflowSlot.scope().isAlive() ? 1 : 0));
+            if (invalidate) {
+                assertFalse(a.scope().isAlive(), "slots closed before the held one were released");
+                assertEquals(1, pool.available());
+            }
+            MemorySegment next = pool.acquire();
+            assertTrue(TestSupport.isZero(next));
+            pool.close();
+            assertFalse(held.scope().isAlive());
+            assertFalse(next.scope().isAlive());
+            assertEquals(0, pool.inUse());
         }
     }
 
