@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 
 /** Helpers shared by the tests. */
+@SuppressWarnings("restricted")   // downcalls into the C library are how these helpers work
 final class TestSupport {
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -19,6 +20,12 @@ final class TestSupport {
             LINKER.defaultLookup().findOrThrow("qsort"),
             FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS));
     private static final MethodHandle COMPARE;
+    /** glibc's {@code struct mallinfo2 mallinfo2(void)}: ten {@code size_t} fields. */
+    private static final MethodHandle MALLINFO2 = LINKER.downcallHandle(
+            LINKER.defaultLookup().findOrThrow("mallinfo2"),
+            FunctionDescriptor.of(java.lang.foreign.MemoryLayout.structLayout(
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG)));
 
     static {
         try {
@@ -48,6 +55,21 @@ final class TestSupport {
         });
         thread.join();
         return thrown[0];
+    }
+
+    /**
+     * The bytes the C library's {@code malloc} has handed out and not had back: small chunks
+     * ({@code uordblks}) and mmapped ones ({@code hblkhd}), as glibc's {@code mallinfo2} counts
+     * them. It sees what the JDK allocates for its own arenas too, so it finds a leak whatever
+     * allocated the memory.
+     */
+    static long mallocBytesInUse() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment info = (MemorySegment) MALLINFO2.invokeExact((java.lang.foreign.SegmentAllocator) arena);
+            return info.getAtIndex(JAVA_LONG, 4) + info.getAtIndex(JAVA_LONG, 7);
+        } catch (Throwable t) {
+            throw new AssertionError("mallinfo2", t);
+        }
     }
 
     /** The action of the comparator running inside the current qsort call, and what it threw. */

@@ -1,0 +1,312 @@
+package io.arena4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Seeded random sequences of every call an arena takes, refused ones most of all: allocations
+ * that fit, that cross the limit, that the C library refuses; resets and closes with cleanup
+ * actions that throw, or while a downcall holds the scope; hand-offs and claims refused on
+ * another thread. After every step the arena is checked against a model: a refused call changed
+ * nothing, live slices are intact, and every native byte the C library handed out is one the
+ * arena accounts for, so that after the last close none is left.
+ */
+class ArenaFailureModelTest {
+
+    private static final long BLOCK_SIZE = 4096;
+    private static final int STEPS = 4000;
+
+    static Stream<Arguments> seeds() {
+        return LongStream.rangeClosed(1, 10).mapToObj(seed -> {
+            boolean zeroed = seed % 3 != 0;
+            long maxBytes = seed % 5 == 0 ? Arena.UNLIMITED : (8 + seed * 4) * BLOCK_SIZE;
+            long retainBytes = Math.min(maxBytes, (seed % 4) * 5 * BLOCK_SIZE);
+            return Arguments.of(seed, zeroed, maxBytes, retainBytes);
+        });
+    }
+
+    private record Request(long size, long alignment) {}
+
+    private record Live(MemorySegment slice, byte pattern) {}
+
+    /** The test's own view of one arena, and the checks it makes after every step. */
+    private static final class Model {
+        final boolean zeroed;
+        final long maxBytes;
+        final long retainBytes;
+        final CountingBlocks blocks;
+        Arena arena;
+        final TreeMap<Long, Live> live = new TreeMap<>();
+        final List<Request> round = new ArrayList<>();
+        long allocated;
+        boolean owned = true;
+        /** How often each kind of refusal or failure happened: each must, for the test to mean something. */
+        final Map<String, Integer> seen = new TreeMap<>();
+
+        void saw(String what) {
+            seen.merge(what, 1, Integer::sum);
+        }
+
+        Model(boolean zeroed, long maxBytes, long retainBytes) {
+            this.zeroed = zeroed;
+            this.maxBytes = maxBytes;
+            this.retainBytes = retainBytes;
+            this.blocks = new CountingBlocks(maxBytes == Arena.UNLIMITED ? Long.MAX_VALUE : maxBytes);
+            this.arena = build(blocks);
+        }
+
+        Arena build(BlockAllocator allocator) {
+            return Arena.builder().blockAllocator(allocator).blockSize(BLOCK_SIZE).maxBytes(maxBytes)
+                    .retainBytes(retainBytes).zeroed(zeroed).build();
+        }
+
+        /** What a refused call must leave exactly as it was. */
+        String state() {
+            return arena + " alive=" + arena.scope().isAlive() + " outstanding=" + blocks.outstandingBytes();
+        }
+
+        void allocated(MemorySegment slice, Request request, SplittableRandom random) {
+            assertEquals(request.size(), slice.byteSize());
+            assertEquals(0, slice.address() % request.alignment());
+            assertEquals(arena.scope(), slice.scope());
+            if (zeroed) {
+                assertTrue(TestSupport.isZero(slice), "zeroed slice of " + request.size());
+            }
+            if (request.size() > 0) {
+                Map.Entry<Long, Live> below = live.floorEntry(slice.address());
+                assertTrue(below == null || below.getKey() + below.getValue().slice().byteSize() <= slice.address());
+                Map.Entry<Long, Live> above = live.ceilingEntry(slice.address());
+                assertTrue(above == null || slice.address() + slice.byteSize() <= above.getKey());
+                byte pattern = (byte) random.nextInt(1, 256);
+                slice.fill(pattern);
+                live.put(slice.address(), new Live(slice, pattern));
+            }
+            round.add(request);
+            allocated += request.size();
+        }
+
+        /** The live slices died, as at a reset or close. */
+        void endRound() {
+            live.values().forEach(l -> assertFalse(l.slice().scope().isAlive(), "a stale slice is dead"));
+            live.clear();
+            round.clear();
+            allocated = 0;
+        }
+
+        void checkLiveSlices() {
+            for (Live l : live.values()) {
+                byte[] expected = new byte[(int) l.slice().byteSize()];
+                Arrays.fill(expected, l.pattern());
+                assertEquals(-1, l.slice().mismatch(MemorySegment.ofArray(expected)), "live slice intact");
+            }
+        }
+
+        void checkInvariants() {
+            if (owned) {
+                assertEquals(allocated, arena.allocatedBytes());
+            }
+            assertEquals(blocks.outstandingBytes(), arena.reservedBytes(), "every native byte accounted for");
+            assertTrue(arena.reservedBytes() <= maxBytes, "limit");
+        }
+
+        /** The rule of the limit: a fresh arena that served this round's requests refuses this one too. */
+        void assertAFreshArenaRefusesToo(Request refused) {
+            CountingBlocks scratch = new CountingBlocks();
+            try (Arena fresh = build(scratch)) {
+                for (Request r : round) {
+                    fresh.allocate(r.size(), r.alignment());
+                }
+                assertThrows(ArenaLimitException.class, () -> fresh.allocate(refused.size(), refused.alignment()),
+                        "refused " + refused + " that a fresh arena serves after " + round);
+            }
+            scratch.assertAllFreed();
+        }
+    }
+
+    @ParameterizedTest(name = "seed {0}, zeroed {1}, max {2}, retain {3}")
+    @MethodSource("seeds")
+    void randomSequencesOfCallsAndFailuresKeepTheArenaExactlyAsTheModelSays(
+            long seed, boolean zeroed, long maxBytes, long retainBytes) throws Exception {
+        SplittableRandom random = new SplittableRandom(seed);
+        Model m = new Model(zeroed, maxBytes, retainBytes);
+        ExecutorService otherThread = Executors.newSingleThreadExecutor();
+        try {
+            for (int step = 0; step < STEPS; step++) {
+                int dice = random.nextInt(100);
+                if (dice < 70) {
+                    allocate(m, random, randomRequest(random, maxBytes), false);
+                } else if (dice < 76) {
+                    allocate(m, random, new Request(random.nextLong(maxBytes == Arena.UNLIMITED ? 1 << 20 : maxBytes)
+                            + BLOCK_SIZE, 8), false);                       // often over the limit
+                } else if (dice < 82) {
+                    allocate(m, random, randomRequest(random, maxBytes), true);    // calloc may fail
+                } else if (dice < 88) {
+                    end(m, random, "reset");
+                } else if (dice < 90) {
+                    end(m, random, "close");
+                } else if (dice < 93) {
+                    end(m, random, "resetAndDisown");
+                    refusedClaimFromAnotherThread(m, otherThread);
+                } else {
+                    heldScope(m, random);
+                }
+                m.checkInvariants();
+            }
+            end(m, random, "close");
+        } finally {
+            otherThread.shutdownNow();
+        }
+        m.blocks.assertAllFreed();
+        List<String> expected = new ArrayList<>(List.of("calloc refused", "claim refused", "cleanup threw",
+                "held scope refused", "closed"));
+        if (maxBytes != Arena.UNLIMITED) {
+            expected.add("limit refused");
+        }
+        for (String kind : expected) {
+            assertTrue(m.seen.getOrDefault(kind, 0) > 0, kind + " never happened: " + m.seen);
+        }
+    }
+
+    private static Request randomRequest(SplittableRandom random, long maxBytes) {
+        long size = switch (random.nextInt(10)) {
+            case 0 -> 0;
+            case 1, 2, 3, 4, 5 -> random.nextInt(1, 200);
+            case 6, 7 -> random.nextInt(200, (int) BLOCK_SIZE);
+            default -> random.nextLong(BLOCK_SIZE / 4, Math.min(maxBytes, 6 * BLOCK_SIZE));
+        };
+        // Alignments up to malloc's keep block layouts independent of addresses, so that a fresh
+        // arena replaying a round lays it out the same way.
+        return new Request(size, 1L << random.nextInt(5));
+    }
+
+    private static void allocate(Model m, SplittableRandom random, Request request, boolean callocFails) {
+        String before = m.state();
+        if (callocFails) {
+            m.blocks.failNext(1);
+        }
+        MemorySegment slice;
+        try {
+            slice = m.arena.allocate(request.size(), request.alignment());
+        } catch (ArenaLimitException e) {
+            assertTrue(m.maxBytes != Arena.UNLIMITED);
+            assertEquals(before, m.state(), "a refused request changes nothing");
+            m.checkLiveSlices();
+            m.blocks.failNext(0);
+            m.assertAFreshArenaRefusesToo(request);
+            m.saw("limit refused");
+            return;
+        } catch (OutOfMemoryError e) {
+            assertTrue(callocFails, "only the C library's refusal: " + e);
+            assertEquals(before, m.state(), "a block the C library refused changes nothing");
+            m.checkLiveSlices();
+            m.saw("calloc refused");
+            return;
+        } finally {
+            m.blocks.failNext(0);
+        }
+        m.owned = true;
+        m.allocated(slice, request, random);
+    }
+
+    private static void end(Model m, SplittableRandom random, String call) {
+        RuntimeException failure = null;
+        if (m.owned && random.nextInt(4) == 0) {
+            try {
+                MemorySegment slice = m.arena.allocate(8);
+                m.allocated(slice, new Request(8, 1), random);
+                failure = new RuntimeException("cleanup of step");
+                reinterpret(slice, m.arena, failure);
+            } catch (ArenaLimitException full) {
+                // no room for the slice that would carry the cleanup: end the round without one
+            }
+        }
+        Runnable action = switch (call) {
+            case "reset" -> m.arena::reset;
+            case "close" -> m.arena::close;
+            default -> m.arena::resetAndDisown;
+        };
+        m.checkLiveSlices();
+        if (failure == null) {
+            action.run();
+        } else {
+            assertSame(failure, assertThrows(RuntimeException.class, action::run));
+            m.saw("cleanup threw");
+        }
+        m.endRound();
+        if (call.equals("close")) {
+            assertEquals(0, m.arena.reservedBytes());
+            assertEquals(0, m.blocks.outstandingBytes(), "close gave every block back");
+            m.arena = m.build(m.blocks);
+            m.owned = true;
+            m.saw("closed");
+        } else {
+            m.owned = !call.equals("resetAndDisown");
+            assertTrue(m.arena.reservedBytes() <= m.retainBytes, "reset keeps at most retainBytes");
+        }
+    }
+
+    @SuppressWarnings("restricted")
+    private static void reinterpret(MemorySegment slice, Arena arena, RuntimeException failure) {
+        slice.reinterpret(arena, s -> {
+            throw failure;
+        });
+    }
+
+    private static void refusedClaimFromAnotherThread(Model m, ExecutorService otherThread) throws Exception {
+        String before = m.state();
+        Throwable refused = otherThread.submit(() -> {
+            try {
+                m.arena.allocate(Long.MAX_VALUE);
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        }).get();
+        assertInstanceOf(OutOfMemoryError.class, refused);
+        assertEquals(before, m.state(), "a refused claim claims nothing");
+        m.saw("claim refused");
+    }
+
+    private static void heldScope(Model m, SplittableRandom random) {
+        if (!m.owned) {
+            return;
+        }
+        MemorySegment held;
+        try {
+            held = m.arena.allocate(8, 4);
+        } catch (OutOfMemoryError limit) {
+            return;
+        }
+        m.allocated(held, new Request(8, 4), random);
+        String before = m.state();
+        Runnable call = random.nextBoolean() ? m.arena::reset : random.nextBoolean() ? m.arena::close
+                : m.arena::resetAndDisown;
+        Throwable refused = TestSupport.whileHeldByDowncall(held, call);
+        if (!(refused instanceof IllegalStateException)) {
+            fail("a reset or close while a downcall holds the scope must be refused: " + refused);
+        }
+        assertEquals(before, m.state(), "refused while held: nothing changed");
+        m.checkLiveSlices();
+        m.saw("held scope refused");
+    }
+}
