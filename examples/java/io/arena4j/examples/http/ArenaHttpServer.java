@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,6 +34,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=http.ArenaHttpServer}
  * and {@code -Dexample.args="--port 8080 --mode heap"}; Ctrl-C stops it.
+ *
+ * <p>Nothing a client does can hold the server's memory or threads for ever: a connection that
+ * sends nothing for {@link Limits#idleTimeout()}, or does not read its answers for
+ * {@link Limits#writeTimeout()}, is closed, and at most {@link Limits#maxConnections()} are served
+ * at once (more wait in the kernel's backlog), so that memory per connection times connections
+ * stays bounded. A failing {@code accept()} (too many open files, say) is logged once and retried.
  */
 public final class ArenaHttpServer implements AutoCloseable {
 
@@ -48,23 +55,55 @@ public final class ArenaHttpServer implements AutoCloseable {
     /** What a refused request may still send before the server closes on it. */
     static final long MAX_DRAIN = 1 << 20;
 
+    /** How long the acceptor waits before it tries again after {@code accept()} failed. */
+    static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
+
+    private static final System.Logger LOG = System.getLogger(ArenaHttpServer.class.getName());
+
+    /**
+     * What the server allows a client.
+     *
+     * @param idleTimeout    how long a connection may send nothing before it is closed
+     * @param writeTimeout   how long writing one answer may take (a client that does not read)
+     *                       before the connection is closed
+     * @param maxConnections how many connections are served at once; more wait to be accepted
+     */
+    public record Limits(Duration idleTimeout, Duration writeTimeout, int maxConnections) {
+
+        /** 10 s to send or read, 1024 connections: with 1 MiB per arena, at most 1 GiB of native memory. */
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), 1024);
+
+        /** Checks the values. */
+        public Limits {
+            if (idleTimeout.isNegative() || idleTimeout.isZero() || writeTimeout.isNegative() || writeTimeout.isZero()) {
+                throw new IllegalArgumentException("timeouts must be positive: " + idleTimeout + ", " + writeTimeout);
+            }
+            if (maxConnections <= 0) {
+                throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
+            }
+        }
+    }
+
     /** Heap mode's allocator: a new array per buffer, freed by the garbage collector. */
     private static final SegmentAllocator HEAP = (size, alignment) -> MemorySegment.ofArray(new byte[(int) size]);
 
     private final ServerSocketChannel server;
     private final Mode mode;
     private final ArenaPool pool;
-    private final Duration idleTimeout;
+    private final Limits limits;
+    private final Semaphore connectionSlots;
     private final ScheduledExecutorService timeouts;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong acceptFailures = new AtomicLong();
     private final Thread acceptor;
 
-    private ArenaHttpServer(ServerSocketChannel server, Mode mode, ArenaPool pool, Duration idleTimeout) {
+    private ArenaHttpServer(ServerSocketChannel server, Mode mode, ArenaPool pool, Limits limits) {
         this.server = server;
         this.mode = mode;
         this.pool = pool;
-        this.idleTimeout = idleTimeout;
+        this.limits = limits;
+        this.connectionSlots = new Semaphore(limits.maxConnections());
         this.timeouts = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().factory());
         this.acceptor = Thread.ofPlatform().name("http-acceptor").start(this::accept);
     }
@@ -75,13 +114,17 @@ public final class ArenaHttpServer implements AutoCloseable {
      * @param address     where to listen; port 0 picks a free one
      * @param mode        where per-request memory comes from
      * @param pool        the arenas of {@link Mode#ARENA}; the server closes it when it stops
-     * @param idleTimeout how long a connection may send nothing before it is closed
+     * @param limits      what the server allows a client
      * @return the running server
      * @throws IOException if the address cannot be bound
      */
-    public static ArenaHttpServer start(InetSocketAddress address, Mode mode, ArenaPool pool, Duration idleTimeout)
+    public static ArenaHttpServer start(InetSocketAddress address, Mode mode, ArenaPool pool, Limits limits)
             throws IOException {
-        return new ArenaHttpServer(ServerSocketChannel.open().bind(address), mode, pool, idleTimeout);
+        ArenaHttpServer server = new ArenaHttpServer(ServerSocketChannel.open().bind(address), mode, pool, limits);
+        // The first message loads what logging needs while files can still be opened.
+        log(System.Logger.Level.INFO, "listening on " + server.server.getLocalAddress() + " in " + mode + " mode, "
+                + limits);
+        return server;
     }
 
     /** {@return the port the server listens on} */
@@ -94,19 +137,72 @@ public final class ArenaHttpServer implements AutoCloseable {
         return requests.get();
     }
 
+    /** {@return the number of connections being served right now} */
+    public int openConnections() {
+        return connections.size();
+    }
+
+    /** {@return how many times {@code accept()} has failed and been retried} */
+    public long acceptFailures() {
+        return acceptFailures.get();
+    }
+
     private void accept() {
+        boolean failing = false;
         try {
             while (true) {
-                SocketChannel connection = server.accept();
-                // Answers are complete when written: waiting for Nagle's ACK only adds latency.
-                connection.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                connections.add(connection);
-                Thread.ofVirtual().start(() -> serve(connection));
+                connectionSlots.acquire();      // at the cap, new connections wait in the backlog
+                SocketChannel connection;
+                try {
+                    connection = server.accept();
+                } catch (ClosedChannelException stopped) {
+                    return;                      // close() was called
+                } catch (IOException e) {
+                    // Out of file descriptors, say: the listening socket is fine, and connections
+                    // that end give descriptors back. Say so once, not once per retry.
+                    connectionSlots.release();
+                    acceptFailures.incrementAndGet();
+                    if (!failing) {
+                        log(System.Logger.Level.WARNING, "accept() failed; retrying every "
+                                + ACCEPT_RETRY.toMillis() + " ms until it succeeds: " + e);
+                        failing = true;
+                    }
+                    Thread.sleep(ACCEPT_RETRY);
+                    continue;
+                }
+                if (failing) {
+                    log(System.Logger.Level.INFO, "accept() works again");
+                    failing = false;
+                }
+                startServing(connection);
             }
-        } catch (ClosedChannelException stopped) {
-            // close() was called
-        } catch (IOException e) {
-            System.err.println("accept failed, server stops: " + e);
+        } catch (InterruptedException stopped) {
+            // close() interrupted a wait for a free connection slot or a retry
+        }
+    }
+
+    /**
+     * Logs without letting a failure of logging end the acceptor: out of file descriptors, a
+     * logger that has yet to open a file (the JDK's time-zone data, say) throws.
+     */
+    private static void log(System.Logger.Level level, String message) {
+        try {
+            LOG.log(level, message);
+        } catch (RuntimeException | Error e) {
+            System.err.println(message);
+        }
+    }
+
+    private void startServing(SocketChannel connection) {
+        connections.add(connection);
+        try {
+            // Answers are complete when written: waiting for Nagle's ACK only adds latency.
+            connection.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            Thread.ofVirtual().start(() -> serve(connection));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(connection);
+            connections.remove(connection);
+            connectionSlots.release();
         }
     }
 
@@ -123,6 +219,7 @@ public final class ArenaHttpServer implements AutoCloseable {
             // the client went away, timed out, or the server stopped: the connection ends
         } finally {
             connections.remove(channel);
+            connectionSlots.release();
         }
     }
 
@@ -200,18 +297,39 @@ public final class ArenaHttpServer implements AutoCloseable {
             return head.keepAlive();
         }
 
+        /**
+         * The body's length, as RFC 9112 section 6.3 frames it: no Content-Length means none; every
+         * Content-Length field, and every member of a comma-separated list in one, must be the
+         * same number, or the framing is invalid and the request gets 400.
+         */
         private long contentLength(RequestHead head) throws RequestHead.MalformedException {
             if (head.header("Transfer-Encoding") != null) {
                 throw new RequestHead.MalformedException("chunked bodies are not supported");
             }
-            MemorySegment value = head.header("Content-Length");
-            if (value == null) {
-                return 0;
+            long length = -1;
+            for (MemorySegment value : head.headers("Content-Length")) {
+                long start = 0;
+                do {
+                    long comma = RequestHead.indexOf(value, start, value.byteSize(), ',');
+                    long member = parseLength(RequestHead.trim(value.asSlice(start, comma - start)));
+                    if (length >= 0 && member != length) {
+                        throw new RequestHead.MalformedException("different Content-Length values");
+                    }
+                    length = member;
+                    start = comma + 1;
+                } while (start <= value.byteSize());
+            }
+            return Math.max(length, 0);
+        }
+
+        private static long parseLength(MemorySegment digits) throws RequestHead.MalformedException {
+            if (digits.byteSize() == 0 || digits.byteSize() > 15) {
+                throw new RequestHead.MalformedException("bad Content-Length");
             }
             long length = 0;
-            for (long i = 0; i < value.byteSize(); i++) {
-                int digit = value.get(JAVA_BYTE, i) - '0';
-                if (digit < 0 || digit > 9 || i >= 15) {
+            for (long i = 0; i < digits.byteSize(); i++) {
+                int digit = digits.get(JAVA_BYTE, i) - '0';
+                if (digit < 0 || digit > 9) {
                     throw new RequestHead.MalformedException("bad Content-Length");
                 }
                 length = length * 10 + digit;
@@ -251,7 +369,10 @@ public final class ArenaHttpServer implements AutoCloseable {
             }
         }
 
-        /** Writes the segments in order, with as few system calls as the socket allows. */
+        /**
+         * Writes the segments in order, with as few system calls as the socket allows, closing
+         * the connection if the client does not take them in time.
+         */
         private void write(MemorySegment... parts) throws IOException {
             ByteBuffer[] buffers = new ByteBuffer[parts.length];
             long remaining = 0;
@@ -259,15 +380,19 @@ public final class ArenaHttpServer implements AutoCloseable {
                 buffers[i] = parts[i].asByteBuffer();
                 remaining += parts[i].byteSize();
             }
-            while (remaining > 0) {
-                remaining -= channel.write(buffers);
+            ScheduledFuture<?> timeout = closeAfter(limits.writeTimeout());
+            try {
+                while (remaining > 0) {
+                    remaining -= channel.write(buffers);
+                }
+            } finally {
+                timeout.cancel(false);
             }
         }
 
         /** Reads what is there, closing the connection if the client stays silent too long. */
         private int read(ByteBuffer into) throws IOException {
-            ScheduledFuture<?> timeout = timeouts.schedule(this::closeQuietly, idleTimeout.toNanos(),
-                    TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> timeout = closeAfter(limits.idleTimeout());
             try {
                 return channel.read(into);
             } finally {
@@ -275,12 +400,17 @@ public final class ArenaHttpServer implements AutoCloseable {
             }
         }
 
-        private void closeQuietly() {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // closing a socket that is going away anyway
-            }
+        /** Closes the connection after {@code delay} unless cancelled: a blocked read or write then fails. */
+        private ScheduledFuture<?> closeAfter(Duration delay) {
+            return timeouts.schedule(() -> closeQuietly(channel), delay.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a socket that is going away anyway
         }
     }
 
@@ -288,6 +418,7 @@ public final class ArenaHttpServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        acceptor.interrupt();          // it may wait for a connection slot or a retry
         try {
             acceptor.join();
         } catch (InterruptedException e) {
@@ -305,6 +436,8 @@ public final class ArenaHttpServer implements AutoCloseable {
         String host = "127.0.0.1";
         int port = 8080;
         Mode mode = Mode.ARENA;
+        int maxConnections = Limits.DEFAULT.maxConnections();
+        Limits limits = Limits.DEFAULT;
         try {
             if (args.length % 2 != 0) {
                 throw new IllegalArgumentException("every option needs a value");
@@ -314,16 +447,19 @@ public final class ArenaHttpServer implements AutoCloseable {
                     case "--host" -> host = args[i + 1];
                     case "--port" -> port = Integer.parseInt(args[i + 1]);
                     case "--mode" -> mode = Mode.valueOf(args[i + 1].toUpperCase(java.util.Locale.ROOT));
+                    case "--max-connections" -> maxConnections = Integer.parseInt(args[i + 1]);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
+            limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections);
         } catch (IllegalArgumentException e) {     // NumberFormatException included
             System.err.println("error: " + e.getMessage());
-            System.err.println("usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]");
+            System.err.println("usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
+                    + " [--max-connections " + Limits.DEFAULT.maxConnections() + "]");
             System.exit(2);
         }
         ArenaPool pool = ArenaPool.builder().maxBytes(1 << 20).maxIdle(256).maxIdleBytes(32 << 20).build();
-        ArenaHttpServer server = start(new InetSocketAddress(host, port), mode, pool, Duration.ofSeconds(10));
+        ArenaHttpServer server = start(new InetSocketAddress(host, port), mode, pool, limits);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
@@ -332,7 +468,6 @@ public final class ArenaHttpServer implements AutoCloseable {
                 System.err.println("stopping: " + e);
             }
         }));
-        System.err.println("listening on " + host + ":" + server.port() + " in " + mode + " mode");
         server.acceptor.join();
     }
 }

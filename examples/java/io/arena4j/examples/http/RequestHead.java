@@ -47,7 +47,7 @@ record RequestHead(MemorySegment method, MemorySegment target, MemorySegment ver
         long lineEnd = indexOf(buffer, 0, end, '\r');
         long firstSpace = indexOf(buffer, 0, lineEnd, ' ');
         long secondSpace = indexOf(buffer, firstSpace + 1, lineEnd, ' ');
-        if (firstSpace <= 0 || secondSpace <= firstSpace + 1) {
+        if (firstSpace <= 0 || secondSpace <= firstSpace + 1 || secondSpace >= lineEnd) {
             throw new MalformedException("request line is not METHOD SP TARGET SP VERSION");
         }
         MemorySegment method = buffer.asSlice(0, firstSpace);
@@ -69,15 +69,7 @@ record RequestHead(MemorySegment method, MemorySegment target, MemorySegment ver
             if (colon >= stop || !isToken(name)) {
                 throw new MalformedException("header line without a name");
             }
-            long valueStart = colon + 1;
-            long valueEnd = stop;
-            while (valueStart < valueEnd && isBlank(buffer.get(JAVA_BYTE, valueStart))) {
-                valueStart++;
-            }
-            while (valueEnd > valueStart && isBlank(buffer.get(JAVA_BYTE, valueEnd - 1))) {
-                valueEnd--;
-            }
-            headers.add(new Header(name, buffer.asSlice(valueStart, valueEnd - valueStart)));
+            headers.add(new Header(name, trim(buffer.asSlice(colon + 1, stop - colon - 1))));
             start = stop + 2;
         }
         return new RequestHead(method, target, version, headers, end);
@@ -93,6 +85,17 @@ record RequestHead(MemorySegment method, MemorySegment target, MemorySegment ver
         return null;
     }
 
+    /** {@return the values of every header named {@code name}, ignoring case, in order} */
+    List<MemorySegment> headers(String name) {
+        List<MemorySegment> values = new ArrayList<>();
+        for (Header header : headers) {
+            if (equalsAsciiIgnoreCase(header.name(), name)) {
+                values.add(header.value());
+            }
+        }
+        return values;
+    }
+
     /** Whether the client wants the connection kept open after this request. */
     boolean keepAlive() {
         MemorySegment connection = header("Connection");
@@ -102,13 +105,27 @@ record RequestHead(MemorySegment method, MemorySegment target, MemorySegment ver
         return connection == null || !equalsAsciiIgnoreCase(connection, "close");
     }
 
-    private static long indexOf(MemorySegment buffer, long from, long to, char c) {
+    /** {@return the index of the first {@code c} in {@code buffer[from, to)}, or {@code to}} */
+    static long indexOf(MemorySegment buffer, long from, long to, char c) {
         for (long i = from; i < to; i++) {
             if (buffer.get(JAVA_BYTE, i) == c) {
                 return i;
             }
         }
         return to;
+    }
+
+    /** {@return the segment without the blanks (spaces and tabs) around it} */
+    static MemorySegment trim(MemorySegment segment) {
+        long start = 0;
+        long end = segment.byteSize();
+        while (start < end && isBlank(segment.get(JAVA_BYTE, start))) {
+            start++;
+        }
+        while (end > start && isBlank(segment.get(JAVA_BYTE, end - 1))) {
+            end--;
+        }
+        return segment.asSlice(start, end - start);
     }
 
     private static boolean isBlank(byte b) {

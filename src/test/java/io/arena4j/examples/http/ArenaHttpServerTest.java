@@ -1,5 +1,7 @@
 package io.arena4j.examples.http;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,9 +15,21 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -29,8 +43,25 @@ class ArenaHttpServerTest {
     private ArenaHttpServer server;
 
     private void start(ArenaHttpServer.Mode mode) throws IOException {
+        start(mode, new ArenaHttpServer.Limits(Duration.ofMillis(500), Duration.ofSeconds(10), 1024));
+    }
+
+    private void start(ArenaHttpServer.Mode mode, ArenaHttpServer.Limits limits) throws IOException {
         pool = ArenaPool.builder().maxBytes(1 << 20).maxIdle(MAX_IDLE).maxIdleBytes(MAX_IDLE_BYTES).build();
-        server = ArenaHttpServer.start(new InetSocketAddress("127.0.0.1", 0), mode, pool, Duration.ofMillis(500));
+        server = ArenaHttpServer.start(new InetSocketAddress("127.0.0.1", 0), mode, pool, limits);
+    }
+
+    /** Waits, up to a generous deadline, for something the server does on its own. */
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "gave up waiting: " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    private String rawAscii(String request) throws IOException {
+        return raw(request.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     @AfterEach
@@ -101,6 +132,163 @@ class ArenaHttpServerTest {
         assertEquals("", raw(new byte[0]));
         assertTrue(raw("GET /after HTTP/1.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1))
                 .startsWith("HTTP/1.1 200 "), "still serving");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void aRequestLineWithoutTwoSpacesGets400NotAStackTrace(ArenaHttpServer.Mode mode) throws Exception {
+        start(mode);
+        for (String line : List.of("GET /x", "GET", "GET /x ", " /x HTTP/1.1", "GET  HTTP/1.1")) {
+            String answer = rawAscii(line + "\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 400 "), line + " -> " + answer);
+        }
+        assertTrue(rawAscii("GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200 "));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void contentLengthFramingFollowsRfc9112(ArenaHttpServer.Mode mode) throws Exception {
+        start(mode);
+        for (String invalid : List.of("Content-Length: 3\r\nContent-Length: 4", "Content-Length: ",
+                "Content-Length: 3, 4", "Content-Length: 3,", "Content-Length: -3", "Content-Length: 3x")) {
+            String answer = rawAscii("POST / HTTP/1.1\r\n" + invalid + "\r\n\r\nabcd");
+            assertTrue(answer.startsWith("HTTP/1.1 400 "), invalid + " -> " + answer);
+        }
+        for (String same : List.of("Content-Length: 3\r\nContent-Length: 3", "Content-Length: 3, 3",
+                "content-length:3")) {
+            String answer = rawAscii("POST / HTTP/1.1\r\nConnection: close\r\n" + same + "\r\n\r\nabc");
+            assertTrue(answer.startsWith("HTTP/1.1 200 ") && answer.contains("\"bodyBytes\":3"), same + " -> " + answer);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void aClientThatNeverReadsItsAnswersIsClosedAfterTheWriteTimeout(ArenaHttpServer.Mode mode) throws Exception {
+        start(mode, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofMillis(300), 1024));
+        try (SocketChannel client = SocketChannel.open()) {
+            client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+            client.connect(new InetSocketAddress("127.0.0.1", server.port()));
+            byte[] request = "GET /never-read HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+            Thread sender = Thread.ofPlatform().start(() -> {
+                ByteBuffer batch = ByteBuffer.allocate(request.length * 1000);
+                while (batch.hasRemaining()) {
+                    batch.put(request);
+                }
+                try {
+                    while (true) {               // until the server closes the connection
+                        client.write(batch.flip());
+                        batch.position(batch.limit());
+                    }
+                } catch (IOException closed) {
+                    // the server gave up on this client
+                }
+            });
+            await(() -> server.requests() > 0, "the first answers");
+            await(() -> server.openConnections() == 0, "the stuck connection to be closed");
+            sender.join();
+            if (mode == ArenaHttpServer.Mode.ARENA) {
+                assertEquals(1, pool.idleCount(), "its arena went back to the pool");
+            }
+        }
+        assertTrue(rawAscii("GET /after HTTP/1.1\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200 "));
+    }
+
+    @Test
+    void atMostMaxConnectionsAreServedAtOnceAndTheNextWaitsItsTurn() throws Exception {
+        start(ArenaHttpServer.Mode.ARENA, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), 2));
+        List<Socket> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket socket = new Socket("127.0.0.1", server.port());
+                socket.setSoTimeout(30_000);
+                clients.add(socket);
+                socket.getOutputStream().write(("GET /" + i + " HTTP/1.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            }
+            await(() -> server.requests() == 2, "the first two answers");
+            assertEquals(2, server.openConnections());
+            // A round trip on the first connection: the server is working, and still serves two.
+            clients.get(0).getOutputStream().write("GET /again HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            await(() -> server.requests() == 3, "the answer on the first connection");
+            assertEquals(2, server.openConnections(), "the third connection waits to be accepted");
+            assertEquals(0, clients.get(2).getInputStream().available());
+
+            clients.get(0).close();
+            byte[] answer = new byte[12];
+            assertEquals(12, clients.get(2).getInputStream().readNBytes(answer, 0, 12));
+            assertEquals("HTTP/1.1 200", new String(answer, StandardCharsets.ISO_8859_1), "served once a slot was free");
+        } finally {
+            for (Socket socket : clients) {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
+    void anAcceptThatFailsForWantOfFileDescriptorsIsRetriedAndTheServerGoesOn() throws Throwable {
+        start(ArenaHttpServer.Mode.ARENA);
+        // Sockets opened first: connecting them takes no new descriptor, accepting them does.
+        List<SocketChannel> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(SocketChannel.open());
+        }
+        try {
+            OpenFileLimit.lowerToZeroWhile(() -> {
+                for (SocketChannel client : clients) {
+                    client.connect(new InetSocketAddress("127.0.0.1", server.port()));
+                }
+                await(() -> server.acceptFailures() > 0, "accept() to fail");
+            });
+            for (int i = 0; i < clients.size(); i++) {
+                SocketChannel client = clients.get(i);
+                client.write(ByteBuffer.wrap("GET /x HTTP/1.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+                long answered = i + 1;
+                await(() -> server.requests() == answered, "the answer to client " + i);
+                ByteBuffer answer = ByteBuffer.allocate(12);
+                while (answer.hasRemaining() && client.read(answer) >= 0) {
+                    // until the status line is in
+                }
+                assertEquals("HTTP/1.1 200", new String(answer.array(), StandardCharsets.ISO_8859_1));
+            }
+            assertEquals(3, server.requests());
+        } finally {
+            for (SocketChannel client : clients) {
+                client.close();
+            }
+        }
+    }
+
+    /** This process's limit on open files, lowered for a moment through the C library. */
+    @SuppressWarnings("restricted")   // getrlimit and setrlimit of the C library
+    private static final class OpenFileLimit {
+        private static final int RLIMIT_NOFILE = 7;   // Linux
+        private static final Linker LINKER = Linker.nativeLinker();
+        private static final MethodHandle GETRLIMIT = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("getrlimit"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS));
+        private static final MethodHandle SETRLIMIT = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("setrlimit"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS));
+
+        interface Action {
+            void run() throws Exception;
+        }
+
+        /**
+         * Runs {@code action} with the soft limit at zero, so that opening any file or accepting
+         * any connection fails with EMFILE while descriptors already open keep working; then
+         * restores it.
+         */
+        static void lowerToZeroWhile(Action action) throws Throwable {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment original = arena.allocate(JAVA_LONG, 2);
+                assertEquals(0, (int) GETRLIMIT.invokeExact(RLIMIT_NOFILE, original));
+                MemorySegment lowered = arena.allocateFrom(JAVA_LONG, 0, original.get(JAVA_LONG, 8));
+                assertEquals(0, (int) SETRLIMIT.invokeExact(RLIMIT_NOFILE, lowered));
+                try {
+                    action.run();
+                } finally {
+                    assertEquals(0, (int) SETRLIMIT.invokeExact(RLIMIT_NOFILE, original));
+                }
+            }
+        }
     }
 
     @ParameterizedTest
