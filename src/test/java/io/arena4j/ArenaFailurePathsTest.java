@@ -212,11 +212,24 @@ class ArenaFailurePathsTest {
         }
     }
 
+    /** An arena at a 16 KiB limit of 4 KiB blocks: four kept blocks, a 10-byte slice in the first. */
+    private static Arena oneBlockInUseThreeKeptAtTheLimit(CountingBlocks blocks) {
+        Arena arena = Arena.builder().blockAllocator(blocks)
+                .blockSize(4 * KiB).maxBytes(16 * KiB).retainBytes(16 * KiB).build();
+        for (int i = 0; i < 16; i++) {
+            arena.allocate(1000);
+        }
+        arena.reset();
+        arena.allocate(10);
+        assertEquals(16 * KiB, blocks.outstandingBytes());
+        return arena;
+    }
+
     @Nested
     class Limits {
 
         @Test
-        void aKeptBlockIsGivenUpToServeARequestAFreshArenaWouldServe() {
+        void aKeptBlockIsGivenUpToServeARequestAnArenaThatKeptNothingWouldServe() {
             CountingBlocks blocks = new CountingBlocks(16 * KiB);
             try (Arena arena = Arena.builder().blockAllocator(blocks)
                     .blockSize(4 * KiB).maxBytes(16 * KiB).retainBytes(16 * KiB).build()) {
@@ -227,13 +240,13 @@ class ArenaFailurePathsTest {
                 assertTrue(TestSupport.isZero(big));
                 assertEquals(blocks.outstandingBytes(), arena.reservedBytes());
                 assertEquals(2 * KiB, arena.allocate(2 * KiB).byteSize(), "so does a block that fills the limit");
-                assertThrows(ArenaLimitException.class, () -> arena.allocate(10), "as a fresh arena would refuse it");
+                assertThrows(ArenaLimitException.class, () -> arena.allocate(10), "as an arena that kept nothing would refuse it");
             }
             blocks.assertAllFreed();
         }
 
         @Test
-        void aPooledArenaThatKeptABlockServesWhatAFreshOneWould() {
+        void aPooledArenaThatKeptABlockServesWhatANewOneWould() {
             try (ArenaPool pool = ArenaPool.builder().blockSize(4 * KiB).maxBytes(16 * KiB)
                     .retainBytes(16 * KiB).build()) {
                 try (Arena arena = pool.acquire()) {
@@ -249,13 +262,7 @@ class ArenaFailurePathsTest {
         @Test
         void theLimitHoldsAtEveryInstantNotOnlyBetweenCalls() {
             CountingBlocks blocks = new CountingBlocks(16 * KiB);    // fails the test if ever crossed
-            try (Arena arena = Arena.builder().blockAllocator(blocks)
-                    .blockSize(4 * KiB).maxBytes(16 * KiB).retainBytes(16 * KiB).build()) {
-                for (int i = 0; i < 16; i++) {
-                    arena.allocate(1000);
-                }
-                arena.reset();                                   // four kept blocks: 16 KiB
-                arena.allocate(10);
+            try (Arena arena = oneBlockInUseThreeKeptAtTheLimit(blocks)) {
                 assertEquals(12 * KiB, arena.allocate(12 * KiB).byteSize(), "three kept blocks made room");
                 assertTrue(blocks.peakBytes() <= 16 * KiB, "peak " + blocks.peakBytes());
             }
@@ -263,15 +270,9 @@ class ArenaFailurePathsTest {
         }
 
         @Test
-        void aRequestNoFreshArenaCouldServeIsRefusedAndChangesNothing() {
+        void aRequestTheBlocksInUseLeaveNoRoomForIsRefusedAndChangesNothing() {
             CountingBlocks blocks = new CountingBlocks(16 * KiB);
-            try (Arena arena = Arena.builder().blockAllocator(blocks)
-                    .blockSize(4 * KiB).maxBytes(16 * KiB).retainBytes(16 * KiB).build()) {
-                for (int i = 0; i < 16; i++) {
-                    arena.allocate(1000);
-                }
-                arena.reset();
-                arena.allocate(10);                              // one block in use, three kept
+            try (Arena arena = oneBlockInUseThreeKeptAtTheLimit(blocks)) {
                 String before = state(arena);
                 var e = assertThrows(ArenaLimitException.class, () -> arena.allocate(13 * KiB));
                 assertEquals(13 * KiB, e.requestedBytes());
@@ -286,8 +287,8 @@ class ArenaFailurePathsTest {
             try (Arena arena = Arena.builder().blockSize(4 * KiB).maxBytes(64 * KiB).retainBytes(64 * KiB).build()) {
                 arena.allocate(40 * KiB);
                 arena.reset();                                   // keeps the 40 KiB block
-                arena.allocate(8 * KiB);                         // a fresh arena would hold 8 KiB for it
-                assertEquals(56 * KiB, arena.allocate(56 * KiB).byteSize(), "as a fresh arena would");
+                arena.allocate(8 * KiB);                         // an arena that kept nothing would hold 8 KiB for it
+                assertEquals(56 * KiB, arena.allocate(56 * KiB).byteSize(), "as an arena that kept nothing would");
             }
         }
     }
@@ -316,13 +317,7 @@ class ArenaFailurePathsTest {
         @Test
         void keptBlocksGivenUpForABlockTheCLibraryRefusesAreTakenBack() {
             CountingBlocks blocks = new CountingBlocks(16 * KiB);
-            try (Arena arena = Arena.builder().blockAllocator(blocks)
-                    .blockSize(4 * KiB).maxBytes(16 * KiB).retainBytes(16 * KiB).build()) {
-                for (int i = 0; i < 16; i++) {
-                    arena.allocate(1000);
-                }
-                arena.reset();
-                arena.allocate(10);                              // one block in use, three kept
+            try (Arena arena = oneBlockInUseThreeKeptAtTheLimit(blocks)) {
                 String before = state(arena);
                 blocks.failNext(1);                              // the 12 KiB block
                 assertThrows(OutOfMemoryError.class, () -> arena.allocate(12 * KiB));
