@@ -689,7 +689,7 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /**
      * {@return the bytes handed out since the last reset: the sum of the requested sizes, without
-     * alignment padding or unused block space} Read on another thread than the owner, it is the
+     * alignment padding or unused block space} Read from a thread other than the owner, it is the
      * figure the owner last published (see "Threads" above).
      *
      * {@snippet :

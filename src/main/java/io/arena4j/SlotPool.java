@@ -413,11 +413,11 @@ public final class SlotPool implements AutoCloseable {
 
     private void checkAccess() {
         if (Thread.currentThread() != owner) {
-            throw new WrongThreadException("SlotPool is owned by thread \"" + owner.getName()
-                    + "\", not by the calling thread \"" + Thread.currentThread().getName() + "\"");
+            throw new WrongThreadException("Attempted access outside owning thread: the pool is owned by \""
+                    + owner.getName() + "\", not by the calling thread \"" + Thread.currentThread().getName() + "\"");
         }
         if (closed) {
-            throw new IllegalStateException("SlotPool is closed");
+            throw new IllegalStateException("Already closed");
         }
     }
 

@@ -292,6 +292,7 @@ class SlotPoolTest {
                             () -> slot.get(JAVA_BYTE, 0))) {
                         Throwable thrown = TestSupport.onAnotherThread(action);
                         assertTrue(thrown instanceof WrongThreadException, String.valueOf(thrown));
+                        assertTrue(thrown.getMessage().contains("outside owning thread"), thrown.getMessage());
                     }
                     long[] seen = new long[3];
                     assertNull(TestSupport.onAnotherThread(() -> {
