@@ -15,11 +15,10 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -92,8 +91,9 @@ public final class ArenaHttpServer implements AutoCloseable {
     private final ArenaPool pool;
     private final Limits limits;
     private final Semaphore connectionSlots;
+    /** Runs {@link #closeExpired()}: one sweep for all connections, not a timer per read or write. */
     private final ScheduledExecutorService timeouts;
-    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final Map<SocketChannel, Deadline> connections = new ConcurrentHashMap<>();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong acceptFailures = new AtomicLong();
     private final Thread acceptor;
@@ -105,6 +105,9 @@ public final class ArenaHttpServer implements AutoCloseable {
         this.limits = limits;
         this.connectionSlots = new Semaphore(limits.maxConnections());
         this.timeouts = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().factory());
+        // A timeout fires at most a tenth of itself late.
+        long sweep = Math.max(10, Math.min(limits.idleTimeout().toMillis(), limits.writeTimeout().toMillis()) / 10);
+        timeouts.scheduleAtFixedRate(this::closeExpired, sweep, sweep, TimeUnit.MILLISECONDS);
         this.acceptor = Thread.ofPlatform().name("http-acceptor").start(this::accept);
     }
 
@@ -193,12 +196,29 @@ public final class ArenaHttpServer implements AutoCloseable {
         }
     }
 
+    /** When the read or write a connection is blocked in must end, or 0 while it is in none. */
+    private static final class Deadline {
+        volatile long nanos;
+    }
+
+    /** Closes every connection blocked in a read or write past its deadline: the call then fails. */
+    private void closeExpired() {
+        long now = System.nanoTime();
+        connections.forEach((channel, deadline) -> {
+            long nanos = deadline.nanos;
+            if (nanos != 0 && now - nanos > 0) {
+                closeQuietly(channel);
+            }
+        });
+    }
+
     private void startServing(SocketChannel connection) {
-        connections.add(connection);
+        Deadline deadline = new Deadline();
+        connections.put(connection, deadline);
         try {
             // Answers are complete when written: waiting for Nagle's ACK only adds latency.
             connection.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            Thread.ofVirtual().start(() -> serve(connection));
+            Thread.ofVirtual().start(() -> serve(connection, deadline));
         } catch (IOException | RuntimeException e) {
             closeQuietly(connection);
             connections.remove(connection);
@@ -206,14 +226,14 @@ public final class ArenaHttpServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel channel) {
+    private void serve(SocketChannel channel, Deadline deadline) {
         try (channel) {
             if (mode == Mode.ARENA) {
                 try (Arena arena = pool.acquire()) {
-                    new Connection(channel, arena, arena).run();
+                    new Connection(channel, deadline, arena, arena).run();
                 }
             } else {
-                new Connection(channel, HEAP, null).run();
+                new Connection(channel, deadline, HEAP, null).run();
             }
         } catch (IOException | IllegalStateException e) {
             // the client went away, timed out, or the server stopped: the connection ends
@@ -226,13 +246,15 @@ public final class ArenaHttpServer implements AutoCloseable {
     /** One connection: requests in turn, each freed by one reset in arena mode. */
     private final class Connection {
         private final SocketChannel channel;
+        private final Deadline deadline;
         private final SegmentAllocator allocator;
         private final Arena arena;                 // null in heap mode
         private byte[] pipelined = new byte[0];    // bytes of the next request, read with this one
         private long served;
 
-        Connection(SocketChannel channel, SegmentAllocator allocator, Arena arena) {
+        Connection(SocketChannel channel, Deadline deadline, SegmentAllocator allocator, Arena arena) {
             this.channel = channel;
+            this.deadline = deadline;
             this.allocator = allocator;
             this.arena = arena;
         }
@@ -380,29 +402,24 @@ public final class ArenaHttpServer implements AutoCloseable {
                 buffers[i] = parts[i].asByteBuffer();
                 remaining += parts[i].byteSize();
             }
-            ScheduledFuture<?> timeout = closeAfter(limits.writeTimeout());
+            deadline.nanos = System.nanoTime() + limits.writeTimeout().toNanos();
             try {
                 while (remaining > 0) {
                     remaining -= channel.write(buffers);
                 }
             } finally {
-                timeout.cancel(false);
+                deadline.nanos = 0;
             }
         }
 
         /** Reads what is there, closing the connection if the client stays silent too long. */
         private int read(ByteBuffer into) throws IOException {
-            ScheduledFuture<?> timeout = closeAfter(limits.idleTimeout());
+            deadline.nanos = System.nanoTime() + limits.idleTimeout().toNanos();
             try {
                 return channel.read(into);
             } finally {
-                timeout.cancel(false);
+                deadline.nanos = 0;
             }
-        }
-
-        /** Closes the connection after {@code delay} unless cancelled: a blocked read or write then fails. */
-        private ScheduledFuture<?> closeAfter(Duration delay) {
-            return timeouts.schedule(() -> closeQuietly(channel), delay.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -424,7 +441,7 @@ public final class ArenaHttpServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (SocketChannel connection : connections) {
+        for (SocketChannel connection : connections.keySet()) {
             connection.close();
         }
         timeouts.shutdownNow();
