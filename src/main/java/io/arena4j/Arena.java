@@ -3,8 +3,6 @@ package io.arena4j;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A per-connection bump allocator: a chain of large native blocks from which slices are carved
@@ -109,7 +107,8 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /*
      * Outside a block, cursor > limit makes every request, even one of zero bytes, miss the fast
-     * path: Alignment.alignUp(1, alignment) >= 1 > 0.
+     * path: Alignment.alignUp(1, alignment) >= 1 > 0. blockStart == cursor there, so that the
+     * current block adds nothing to allocatedBytes().
      */
     private static final long NO_BLOCK_CURSOR = 1;
     private static final long NO_BLOCK_LIMIT = 0;
@@ -128,7 +127,6 @@ public final class Arena implements java.lang.foreign.Arena {
     private final long maxBytes;
     private final long retainBytes;
     private final boolean zeroed;
-    private final BlockAllocator blockAllocator;
     /** Requests needing more than this, with alignment slack, get a block of their own. */
     private final long largeThreshold;
 
@@ -136,6 +134,7 @@ public final class Arena implements java.lang.foreign.Arena {
     // paddingBytes when it has to align up.
     private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
     private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
+    private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
     private Thread owner;                    // null between resetAndDisown() and the next claim
     /**
      * All of memory in the generation's scope. Slices are cut from it at their absolute address,
@@ -146,7 +145,6 @@ public final class Arena implements java.lang.foreign.Arena {
     private java.lang.foreign.Arena generation;
     /** True while the generation's cleanup actions run: the arena is then as good as closed. */
     private boolean ending;
-    private long blockStart;                 // address of the current block
 
     /*
      * allocatedBytes() without a counter in the fast path: the bytes between the start of the
@@ -156,19 +154,8 @@ public final class Arena implements java.lang.foreign.Arena {
     private long paddingBytes;
     private long handedOutBefore;
 
-    /**
-     * Regular blocks, all of blockSize bytes. Those before current hold slices of this generation;
-     * current does too unless it is the first block, entered when the generation started, with
-     * nothing carved from it yet; those after it are kept from earlier rounds, unused.
-     */
-    private final List<Block> chain = new ArrayList<>();
-    private int current = -1;
-    /** Blocks of large requests, each used by one slice in this generation. */
-    private final List<Block> large = new ArrayList<>();
-    private long largeBytesInUse;
-    /** Blocks of large requests kept by a reset for later large requests, unused. */
-    private final List<Block> spareLarge = new ArrayList<>();
-    private long reservedBytes;
+    /** The native blocks, the limit and what a reset keeps: called only off the fast path. */
+    private final BlockChain blocks;
     private boolean closed;
     /** Where close() returns this arena's blocks, or null for a standalone arena. */
     private final ArenaPool pool;
@@ -180,8 +167,8 @@ public final class Arena implements java.lang.foreign.Arena {
         this.maxBytes = settings.maxBytes;
         this.retainBytes = settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes;
         this.zeroed = settings.zeroed;
-        this.blockAllocator = settings.blockAllocator;
         this.largeThreshold = settings.blockSize / 4;
+        this.blocks = new BlockChain(blockSize, maxBytes, retainBytes, zeroed, settings.blockAllocator);
         this.pool = pool;
         this.owner = Thread.currentThread();
         startGeneration();
@@ -197,18 +184,11 @@ public final class Arena implements java.lang.foreign.Arena {
         this.maxBytes = closed.maxBytes;
         this.retainBytes = closed.retainBytes;
         this.zeroed = closed.zeroed;
-        this.blockAllocator = closed.blockAllocator;
         this.largeThreshold = closed.largeThreshold;
+        this.blocks = closed.blocks.handOver();
         this.pool = closed.pool;
         this.generation = closed.generation;     // closed: scope() is not alive until a claim
         this.addressSpace = closed.addressSpace;
-        assert closed.large.isEmpty() && closed.current < 0 : "a reset arena has no block in use";
-        chain.addAll(closed.chain);
-        closed.chain.clear();
-        spareLarge.addAll(closed.spareLarge);
-        closed.spareLarge.clear();
-        this.reservedBytes = closed.reservedBytes;
-        closed.reservedBytes = 0;
         closed.publish();
         publish();
     }
@@ -322,6 +302,7 @@ public final class Arena implements java.lang.foreign.Arena {
             generation.close();        // opened by the claim and empty: nothing can hold it
             generation = lastGeneration;
             addressSpace = lastAddressSpace;
+            blocks.leaveFirst();       // entered by the claim, untouched
             leaveBlocks();             // as resetAndDisown() left it
             OWNER.setRelease(this, (Thread) null);
             throw refused;
@@ -329,12 +310,10 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private MemorySegment allocateInNextBlock(long byteSize, long byteAlignment) {
-        if (current + 1 == chain.size()) {
-            chain.add(new Block(newBlock(blockSize, byteSize, byteAlignment)));
-        }
-        recordCurrentBlockUse();
-        current++;
-        enter(chain.get(current));
+        Block next = blocks.enterNext(cursor - blockStart, byteSize, byteAlignment);
+        handedOutBefore += cursor - blockStart - paddingBytes;
+        paddingBytes = 0;
+        enter(next);
         long start = Alignment.alignUp(cursor, byteAlignment);
         assert start + byteSize <= limit : "a fresh block holds any regular request";
         return carve(start, byteSize);
@@ -346,138 +325,19 @@ public final class Arena implements java.lang.foreign.Arena {
         limit = blockStart + block.size();
     }
 
-    /** The cursor, not {@link Block#used}, tracks the current block: write it back before leaving. */
-    private void recordCurrentBlockUse() {
-        if (current >= 0) {
-            Block block = chain.get(current);
-            block.used = cursor - block.address();
-            handedOutBefore += block.used - paddingBytes;
-            paddingBytes = 0;
-        }
-    }
-
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
-        // Under a limit, a kept block larger than a new one would hold more than an arena that
-        // kept nothing, and could make this arena refuse a later request that one would serve.
-        Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == UNLIMITED ? Long.MAX_VALUE : blockBytes);
-        if (block == null) {
-            block = new Block(newBlock(blockBytes, byteSize, byteAlignment));
+        Block block;
+        try {
+            block = blocks.takeLarge(byteSize, byteAlignment, blockBytes, cursor == blockStart);
+        } finally {
+            if (!blocks.inBlock()) {
+                leaveBlock();         // the chain gave up the untouched first block to make room
+            }
         }
-        large.add(block);
-        largeBytesInUse += block.size();
         long start = Alignment.alignUp(block.address(), byteAlignment);
         block.used = start - block.address() + byteSize;
         handedOutBefore += byteSize;
         return addressSpace.asSlice(start, byteSize);
-    }
-
-    /** Takes the smallest kept large block of at most {@code maxSize} bytes that fits the request. */
-    private Block takeSpareLarge(long byteSize, long byteAlignment, long maxSize) {
-        int best = -1;
-        for (int i = 0; i < spareLarge.size(); i++) {
-            Block block = spareLarge.get(i);
-            if (block.size() <= maxSize && block.fits(byteSize, byteAlignment)
-                    && (best < 0 || block.size() < spareLarge.get(best).size())) {
-                best = i;
-            }
-        }
-        return best < 0 ? null : spareLarge.remove(best);
-    }
-
-    /**
-     * Allocates a block of {@code blockBytes} for a request. Under a limit, the request is refused
-     * if the blocks in use and the new one would cross it; otherwise kept, unused blocks are freed
-     * first, as far as needed, so that the limit holds at every instant. If the C library then
-     * refuses the block, those are allocated again: a refused request changes nothing.
-     */
-    private MemorySegment newBlock(long blockBytes, long byteSize, long byteAlignment) {
-        GivenUp givenUp = GivenUp.NOTHING;
-        if (maxBytes != UNLIMITED) {
-            if (blockBytes > maxBytes - bytesInUse()) {
-                throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, bytesInUse(),
-                        reservedBytes);
-            }
-            givenUp = giveUpUnusedBlocks(reservedBytes - (maxBytes - blockBytes));
-        }
-        MemorySegment memory;
-        try {
-            memory = blockAllocator.allocate(blockBytes, zeroed);
-        } catch (OutOfMemoryError e) {
-            takeBack(givenUp, e);
-            throw e;
-        }
-        reservedBytes += blockBytes;
-        return memory;
-    }
-
-    /** Bytes of the blocks holding this round's slices: what counts against the limit. */
-    private long bytesInUse() {
-        return (firstBlockUntouched() ? 0 : current + 1) * blockSize + largeBytesInUse;
-    }
-
-    /** Whether the current block is the first one, entered at the start of the generation, and still empty. */
-    private boolean firstBlockUntouched() {
-        return current == 0 && cursor == blockStart;
-    }
-
-    /** Kept, unused blocks freed to make room for a new one: large ones, and regular ones from the chain's end. */
-    private record GivenUp(List<Block> large, int regular) {
-        static final GivenUp NOTHING = new GivenUp(List.of(), 0);
-    }
-
-    /** Frees kept, unused blocks, large ones first, until at least {@code bytes} are freed. */
-    private GivenUp giveUpUnusedBlocks(long bytes) {
-        if (bytes <= 0) {
-            return GivenUp.NOTHING;
-        }
-        List<Block> largeGivenUp = new ArrayList<>();
-        int regularGivenUp = 0;
-        while (bytes > 0 && !spareLarge.isEmpty()) {
-            Block block = spareLarge.removeLast();
-            free(block);
-            largeGivenUp.add(block);
-            bytes -= block.size();
-        }
-        while (bytes > 0 && chain.size() > current + 1) {
-            free(chain.removeLast());
-            regularGivenUp++;
-            bytes -= blockSize;
-        }
-        if (bytes > 0 && firstBlockUntouched()) {
-            current = -1;              // leave it: the next regular request enters a new block
-            cursor = NO_BLOCK_CURSOR;
-            limit = NO_BLOCK_LIMIT;
-            free(chain.removeLast());
-            regularGivenUp++;
-            bytes -= blockSize;
-        }
-        assert bytes <= 0 : "the blocks in use and the new one fit under the limit";
-        return new GivenUp(largeGivenUp, regularGivenUp);
-    }
-
-    /**
-     * The C library refused a block after kept blocks were freed to make room for it: allocates
-     * those again. If it refuses them too, the arena keeps fewer unused blocks; what is in use
-     * never changes.
-     */
-    private void takeBack(GivenUp givenUp, OutOfMemoryError refusal) {
-        try {
-            for (Block block : givenUp.large().reversed()) {
-                spareLarge.add(new Block(blockAllocator.allocate(block.size(), zeroed)));
-                reservedBytes += block.size();
-            }
-            for (int i = 0; i < givenUp.regular(); i++) {
-                chain.add(new Block(blockAllocator.allocate(blockSize, zeroed)));
-                reservedBytes += blockSize;
-            }
-        } catch (OutOfMemoryError again) {
-            refusal.addSuppressed(again);
-        }
-    }
-
-    private void free(Block block) {
-        blockAllocator.free(block.memory);
-        reservedBytes -= block.size();
     }
 
     /**
@@ -614,55 +474,35 @@ public final class Arena implements java.lang.foreign.Arena {
     private void startGeneration() {
         generation = java.lang.foreign.Arena.ofConfined();
         addressSpace = MemorySegment.NULL.reinterpret(Long.MAX_VALUE, generation, null);
-        if (!chain.isEmpty()) {
-            current = 0;
-            enter(chain.getFirst());
+        Block first = blocks.enterFirst();
+        if (first != null) {
+            enter(first);
         }
     }
 
     /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
     private void recycleBlocks() {
-        recordCurrentBlockUse();
-        long budget = retainBytes;
-        int kept = 0;
-        while (kept < chain.size() && chain.get(kept).size() <= budget) {
-            budget -= chain.get(kept).size();
-            chain.get(kept++).recycle(zeroed);
-        }
-        while (chain.size() > kept) {
-            free(chain.removeLast());
-        }
-        spareLarge.addAll(large);
-        large.clear();
-        for (int i = spareLarge.size() - 1; i >= 0; i--) {
-            Block block = spareLarge.get(i);
-            if (block.size() <= budget) {
-                budget -= block.size();
-                block.recycle(zeroed);
-            } else {
-                free(spareLarge.remove(i));
-            }
-        }
+        blocks.recycle(cursor - blockStart);
         leaveBlocks();
     }
 
-    /** Leaves the current block: every request takes the slow path until a block is entered. */
-    private void leaveBlocks() {
-        current = -1;
+    /** Leaves the current block, if any: every request takes the slow path until one is entered. */
+    private void leaveBlock() {
+        blockStart = NO_BLOCK_CURSOR;
         cursor = NO_BLOCK_CURSOR;
         limit = NO_BLOCK_LIMIT;
+    }
+
+    /** Leaves every block at the end of a round: nothing is handed out any more. */
+    private void leaveBlocks() {
+        leaveBlock();
         paddingBytes = 0;
         handedOutBefore = 0;
-        largeBytesInUse = 0;
     }
 
     /** Frees every block; the caller has made sure that no slice of them is alive. */
     void freeBlocks() {
-        for (List<Block> blocks : List.of(chain, large, spareLarge)) {
-            blocks.forEach(this::free);
-            blocks.clear();
-        }
-        assert reservedBytes == 0;
+        blocks.freeAll();
         publish();
     }
 
@@ -703,7 +543,7 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private long liveAllocatedBytes() {
-        return handedOutBefore + (current < 0 ? 0 : cursor - blockStart - paddingBytes);
+        return handedOutBefore + cursor - blockStart - paddingBytes;     // 0 + 0 outside a block
     }
 
     /**
@@ -760,12 +600,16 @@ public final class Arena implements java.lang.foreign.Arena {
         if (Thread.currentThread() != owner) {
             return published;
         }
-        return new Figures(liveAllocatedBytes(), reservedBytes, chain.size(), large.size() + spareLarge.size(), closed);
+        return currentFigures();
     }
 
     /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
     private void publish() {
-        published = new Figures(liveAllocatedBytes(), reservedBytes, chain.size(), large.size() + spareLarge.size(),
+        published = currentFigures();
+    }
+
+    private Figures currentFigures() {
+        return new Figures(liveAllocatedBytes(), blocks.reservedBytes(), blocks.regularBlocks(), blocks.largeBlocks(),
                 closed);
     }
 

@@ -1,0 +1,284 @@
+package io.arena4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The native blocks of one {@link Arena}, as nginx's pool keeps them: a chain of regular blocks
+ * of one size, the blocks of large requests, and large blocks kept from earlier rounds; with the
+ * accounting of the arena's limit and of what a round may keep.
+ *
+ * <p>The arena owns the cursor in the current block, and so the fast path; this class is called
+ * only when the arena needs another block or ends a round. It tells this class how far it got in
+ * the current block when it leaves it.
+ *
+ * <p>Invariants: regular blocks before {@code current} hold slices of the round; {@code current}
+ * does too unless it is the first block, entered when the round began, with nothing carved from
+ * it yet; those after it are kept and unused. {@link #reservedBytes()} is the size of every block
+ * held, and never exceeds the limit, not even while a block is being replaced.
+ */
+final class BlockChain {
+
+    private final long blockSize;
+    private final long maxBytes;
+    private final long retainBytes;
+    private final boolean zeroed;
+    private final BlockAllocator allocator;
+
+    private final List<Block> regular = new ArrayList<>();
+    private int current = -1;
+    /** Blocks of large requests, each used by one slice of this round. */
+    private final List<Block> large = new ArrayList<>();
+    private long largeBytesInUse;
+    /** Blocks of large requests kept for later large requests, unused. */
+    private final List<Block> spareLarge = new ArrayList<>();
+    private long reservedBytes;
+
+    BlockChain(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator allocator) {
+        this.blockSize = blockSize;
+        this.maxBytes = maxBytes;
+        this.retainBytes = retainBytes;
+        this.zeroed = zeroed;
+        this.allocator = allocator;
+    }
+
+    /** Moves every block to a new chain with the same settings, for the next lease of a pooled arena. */
+    BlockChain handOver() {
+        assert large.isEmpty() && current < 0 : "a recycled chain has no block in use";
+        BlockChain next = new BlockChain(blockSize, maxBytes, retainBytes, zeroed, allocator);
+        next.regular.addAll(regular);
+        next.spareLarge.addAll(spareLarge);
+        next.reservedBytes = reservedBytes;
+        regular.clear();
+        spareLarge.clear();
+        reservedBytes = 0;
+        return next;
+    }
+
+    /** {@return the first kept regular block, now current, or null if none is kept} */
+    Block enterFirst() {
+        assert current < 0;
+        if (regular.isEmpty()) {
+            return null;
+        }
+        current = 0;
+        return regular.getFirst();
+    }
+
+    /** Leaves the first block, entered by {@link #enterFirst()}, before anything was carved from it. */
+    void leaveFirst() {
+        assert current <= 0 && large.isEmpty();
+        current = -1;
+    }
+
+    /** {@return whether a regular block is current} It stops being so when the chain gives it up. */
+    boolean inBlock() {
+        return current >= 0;
+    }
+
+    /**
+     * Leaves the current block, of which the arena used {@code usedOfCurrent} bytes, for the next
+     * kept one or a new one. A refused request changes nothing.
+     *
+     * @return the block now current
+     * @throws ArenaLimitException if a new block would take the blocks in use over the limit
+     * @throws OutOfMemoryError if the C library has no memory for a new block
+     */
+    Block enterNext(long usedOfCurrent, long byteSize, long byteAlignment) {
+        if (current + 1 == regular.size()) {
+            // A regular request always fits an empty block, so the current one was used.
+            regular.add(new Block(newBlock(blockSize, byteSize, byteAlignment, false)));
+        }
+        if (current >= 0) {
+            regular.get(current).used = usedOfCurrent;
+        }
+        return regular.get(++current);
+    }
+
+    /**
+     * Finds a block for a large request of {@code blockBytes}: the smallest kept one that fits, or
+     * a new one. Under a limit, a kept block larger than a new one is not used: it would hold more
+     * than an arena that kept nothing, and could make this one refuse a later request that one
+     * would serve. A refused request changes nothing the arena can see, but it may leave the
+     * current block if it was untouched (see {@link #inBlock()}).
+     *
+     * @param currentUntouched whether nothing was carved from the current block yet
+     * @return the block, in use by the request from now on
+     * @throws ArenaLimitException if the blocks in use and the new one would cross the limit
+     * @throws OutOfMemoryError if the C library has no memory for a new block
+     */
+    Block takeLarge(long byteSize, long byteAlignment, long blockBytes, boolean currentUntouched) {
+        Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == Arena.UNLIMITED ? Long.MAX_VALUE : blockBytes);
+        if (block == null) {
+            block = new Block(newBlock(blockBytes, byteSize, byteAlignment, currentUntouched));
+        }
+        large.add(block);
+        largeBytesInUse += block.size();
+        return block;
+    }
+
+    private Block takeSpareLarge(long byteSize, long byteAlignment, long maxSize) {
+        int best = -1;
+        for (int i = 0; i < spareLarge.size(); i++) {
+            Block block = spareLarge.get(i);
+            if (block.size() <= maxSize && block.fits(byteSize, byteAlignment)
+                    && (best < 0 || block.size() < spareLarge.get(best).size())) {
+                best = i;
+            }
+        }
+        return best < 0 ? null : spareLarge.remove(best);
+    }
+
+    /**
+     * Allocates a block of {@code blockBytes} for a request. Under a limit, the request is refused
+     * if the blocks in use and the new one would cross it; otherwise kept, unused blocks are freed
+     * first, as far as needed, so that the limit holds at every instant. If the C library then
+     * refuses the block, those are allocated again.
+     */
+    private java.lang.foreign.MemorySegment newBlock(long blockBytes, long byteSize, long byteAlignment,
+                                                     boolean currentUntouched) {
+        GivenUp givenUp = GivenUp.NOTHING;
+        if (maxBytes != Arena.UNLIMITED) {
+            long inUse = bytesInUse(currentUntouched);
+            if (blockBytes > maxBytes - inUse) {
+                throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, inUse, reservedBytes);
+            }
+            givenUp = giveUpUnusedBlocks(reservedBytes - (maxBytes - blockBytes), currentUntouched);
+        }
+        java.lang.foreign.MemorySegment memory;
+        try {
+            memory = allocator.allocate(blockBytes, zeroed);
+        } catch (OutOfMemoryError e) {
+            takeBack(givenUp, e);
+            throw e;
+        }
+        reservedBytes += blockBytes;
+        return memory;
+    }
+
+    /** Bytes of the blocks holding this round's slices: what counts against the limit. */
+    private long bytesInUse(boolean currentUntouched) {
+        return (firstBlockUntouched(currentUntouched) ? 0 : current + 1) * blockSize + largeBytesInUse;
+    }
+
+    private boolean firstBlockUntouched(boolean currentUntouched) {
+        return current == 0 && currentUntouched;
+    }
+
+    /** Kept, unused blocks freed to make room for a new one: large ones, and regular ones from the chain's end. */
+    private record GivenUp(List<Block> large, int regular) {
+        static final GivenUp NOTHING = new GivenUp(List.of(), 0);
+    }
+
+    /** Frees kept, unused blocks, large ones first, until at least {@code bytes} are freed. */
+    private GivenUp giveUpUnusedBlocks(long bytes, boolean currentUntouched) {
+        if (bytes <= 0) {
+            return GivenUp.NOTHING;
+        }
+        List<Block> largeGivenUp = new ArrayList<>();
+        int regularGivenUp = 0;
+        while (bytes > 0 && !spareLarge.isEmpty()) {
+            Block block = spareLarge.removeLast();
+            free(block);
+            largeGivenUp.add(block);
+            bytes -= block.size();
+        }
+        while (bytes > 0 && regular.size() > current + 1) {
+            free(regular.removeLast());
+            regularGivenUp++;
+            bytes -= blockSize;
+        }
+        if (bytes > 0 && firstBlockUntouched(currentUntouched)) {
+            current = -1;              // the arena leaves it: see inBlock()
+            free(regular.removeLast());
+            regularGivenUp++;
+            bytes -= blockSize;
+        }
+        assert bytes <= 0 : "the blocks in use and the new one fit under the limit";
+        return new GivenUp(largeGivenUp, regularGivenUp);
+    }
+
+    /**
+     * The C library refused a block after kept blocks were freed to make room for it: allocates
+     * those again. If it refuses them too, the chain keeps fewer unused blocks; what is in use
+     * never changes.
+     */
+    private void takeBack(GivenUp givenUp, OutOfMemoryError refusal) {
+        try {
+            for (Block block : givenUp.large().reversed()) {
+                spareLarge.add(new Block(allocator.allocate(block.size(), zeroed)));
+                reservedBytes += block.size();
+            }
+            for (int i = 0; i < givenUp.regular(); i++) {
+                regular.add(new Block(allocator.allocate(blockSize, zeroed)));
+                reservedBytes += blockSize;
+            }
+        } catch (OutOfMemoryError again) {
+            refusal.addSuppressed(again);
+        }
+    }
+
+    /**
+     * Ends the round, of which the arena used {@code usedOfCurrent} bytes of the current block:
+     * keeps regular blocks, then large ones, while they fit in retainBytes, cleared if zeroed, and
+     * frees the rest. No block is current afterwards.
+     */
+    void recycle(long usedOfCurrent) {
+        if (current >= 0) {
+            regular.get(current).used = usedOfCurrent;
+        }
+        long budget = retainBytes;
+        int kept = 0;
+        while (kept < regular.size() && regular.get(kept).size() <= budget) {
+            budget -= regular.get(kept).size();
+            regular.get(kept++).recycle(zeroed);
+        }
+        while (regular.size() > kept) {
+            free(regular.removeLast());
+        }
+        spareLarge.addAll(large);
+        large.clear();
+        for (int i = spareLarge.size() - 1; i >= 0; i--) {
+            Block block = spareLarge.get(i);
+            if (block.size() <= budget) {
+                budget -= block.size();
+                block.recycle(zeroed);
+            } else {
+                free(spareLarge.remove(i));
+            }
+        }
+        current = -1;
+        largeBytesInUse = 0;
+    }
+
+    /** Frees every block; the arena has made sure that no slice of them is alive. */
+    void freeAll() {
+        for (List<Block> blocks : List.of(regular, large, spareLarge)) {
+            blocks.forEach(this::free);
+            blocks.clear();
+        }
+        current = -1;
+        largeBytesInUse = 0;
+        assert reservedBytes == 0;
+    }
+
+    private void free(Block block) {
+        allocator.free(block.memory);
+        reservedBytes -= block.size();
+    }
+
+    /** {@return the native memory held, in bytes: every block, used or kept} */
+    long reservedBytes() {
+        return reservedBytes;
+    }
+
+    /** {@return the number of regular blocks held} */
+    int regularBlocks() {
+        return regular.size();
+    }
+
+    /** {@return the number of large blocks held, in use or kept} */
+    int largeBlocks() {
+        return large.size() + spareLarge.size();
+    }
+}
