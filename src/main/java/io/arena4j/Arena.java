@@ -123,10 +123,6 @@ public final class Arena implements java.lang.foreign.Arena {
         }
     }
 
-    private final long blockSize;
-    private final long maxBytes;
-    private final long retainBytes;
-    private final boolean zeroed;
     /** Requests needing more than this, with alignment slack, get a block of their own. */
     private final long largeThreshold;
 
@@ -134,7 +130,6 @@ public final class Arena implements java.lang.foreign.Arena {
     // paddingBytes when it has to align up.
     private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
     private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
-    private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
     private Thread owner;                    // null between resetAndDisown() and the next claim
     /**
      * All of memory in the generation's scope. Slices are cut from it at their absolute address,
@@ -145,6 +140,7 @@ public final class Arena implements java.lang.foreign.Arena {
     private java.lang.foreign.Arena generation;
     /** True while the generation's cleanup actions run: the arena is then as good as closed. */
     private boolean ending;
+    private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
 
     /*
      * allocatedBytes() without a counter in the fast path: the bytes between the start of the
@@ -163,12 +159,10 @@ public final class Arena implements java.lang.foreign.Arena {
     private volatile Figures published;
 
     private Arena(Builder settings, ArenaPool pool) {
-        this.blockSize = settings.blockSize;
-        this.maxBytes = settings.maxBytes;
-        this.retainBytes = settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes;
-        this.zeroed = settings.zeroed;
         this.largeThreshold = settings.blockSize / 4;
-        this.blocks = new BlockChain(blockSize, maxBytes, retainBytes, zeroed, settings.blockAllocator);
+        this.blocks = new BlockChain(settings.blockSize, settings.maxBytes,
+                settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes, settings.zeroed,
+                settings.blockAllocator);
         this.pool = pool;
         this.owner = Thread.currentThread();
         startGeneration();
@@ -180,10 +174,6 @@ public final class Arena implements java.lang.foreign.Arena {
      * reference to it can never reach the next connection's arena. The new one has no owner yet.
      */
     private Arena(Arena closed) {
-        this.blockSize = closed.blockSize;
-        this.maxBytes = closed.maxBytes;
-        this.retainBytes = closed.retainBytes;
-        this.zeroed = closed.zeroed;
         this.largeThreshold = closed.largeThreshold;
         this.blocks = closed.blocks.handOver();
         this.pool = closed.pool;
@@ -422,8 +412,7 @@ public final class Arena implements java.lang.foreign.Arena {
         closed = true;
         if (pool != null) {
             recycleBlocks();          // what a reset keeps, cleared, goes back to the pool
-            publish();
-            pool.takeBack(this);
+            pool.takeBack(this);      // publishes the figures: handOver() or freeBlocks()
         } else {
             leaveBlocks();
             freeBlocks();
@@ -584,9 +573,7 @@ public final class Arena implements java.lang.foreign.Arena {
         return "Arena[allocated=" + figures.allocatedBytes()
                 + ", reserved=" + figures.reservedBytes() + " in " + (figures.regularBlocks() + figures.largeBlocks())
                 + " blocks (" + figures.regularBlocks() + " regular, " + figures.largeBlocks() + " large)"
-                + ", blockSize=" + blockSize + ", retain=" + retainBytes
-                + ", max=" + (maxBytes == UNLIMITED ? "unlimited" : maxBytes)
-                + (zeroed ? ", zeroed" : ", not zeroed")
+                + ", " + blocks
                 + (figures.closed() ? ", closed" : ", owner=" + (holder == null ? "none" : holder.getName()))
                 + "]";
     }

@@ -267,6 +267,14 @@ final class BlockChain {
         reservedBytes -= block.size();
     }
 
+    /** {@return the settings, for the arena's {@code toString()}: blockSize=65536, retain=65536, max=unlimited, zeroed} */
+    @Override
+    public String toString() {
+        return "blockSize=" + blockSize + ", retain=" + retainBytes
+                + ", max=" + (maxBytes == Arena.UNLIMITED ? "unlimited" : maxBytes)
+                + (zeroed ? ", zeroed" : ", not zeroed");
+    }
+
     /** {@return the native memory held, in bytes: every block, used or kept} */
     long reservedBytes() {
         return reservedBytes;
