@@ -138,8 +138,10 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     private MemorySegment addressSpace;
     private java.lang.foreign.Arena generation;
-    /** True while the generation's cleanup actions run: the arena is then as good as closed. */
+    /** True while cleanup actions of a level run: the arena is then as good as closed. */
     private boolean ending;
+    /** The innermost open checkpoint, or null: the levels above the generation. */
+    private Checkpoint innermost;
     private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
 
     /*
@@ -266,6 +268,10 @@ public final class Arena implements java.lang.foreign.Arena {
         if (closed || ending) {
             throw alreadyClosed();
         }
+        if (levelPending()) {
+            openLevel();
+            return allocate(byteSize, byteAlignment);
+        }
         long needed = byteSize + alignmentSlack(byteAlignment);
         if (needed < 0) {
             throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
@@ -331,6 +337,155 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /**
+     * Marks the current position: closing the returned checkpoint frees every slice allocated
+     * after it, and keeps every slice allocated before it. Checkpoints nest, so a connection's
+     * arena can serve each request in a level of its own:
+     *
+     * {@snippet :
+     * try (Arena arena = Arena.create()) {                     // the connection
+     *     MemorySegment settings = arena.allocate(64);          // lives as long as the connection
+     *     for (int request = 0; request < 3; request++) {
+     *         try (Arena.Checkpoint scope = arena.checkpoint()) {
+     *             MemorySegment head = arena.allocate(8192);     // freed when the request ends
+     *         }
+     *     }
+     *     assert settings.scope().isAlive();
+     * }
+     * }
+     *
+     * <p>{@link #scope()} is the scope of the innermost open level, and slices allocated in a level
+     * belong to it. A level costs nothing until it hands out its first slice or its scope is asked
+     * for; then it opens a confined JDK arena of its own, so that its slices die, as JDK segments
+     * do, when it is closed. Like {@link #allocate(long, long)}, a thread may take a checkpoint of
+     * an arena nobody owns, and becomes its owner.
+     *
+     * @return the checkpoint, open until it, a checkpoint outside it, {@link #reset()} or
+     *         {@link #close()} closes it
+     * @throws IllegalStateException if the arena is closed, or its cleanup actions are running
+     * @throws WrongThreadException if another thread owns the arena
+     */
+    public Checkpoint checkpoint() {
+        ensureOwnedByCaller();
+        Checkpoint level = new Checkpoint(this, innermost, cursor, blockStart, paddingBytes, handedOutBefore,
+                blocks.markBlock(cursor == blockStart), blocks.markLarge(), addressSpace);
+        innermost = level;
+        limit = NO_BLOCK_LIMIT;       // the level's first request takes the slow path, which opens it
+        return level;
+    }
+
+    /** {@return whether the innermost level has not opened its scope yet: see checkpoint()} */
+    private boolean levelPending() {
+        return innermost != null && innermost.generation == null;
+    }
+
+    /** Opens the scope of the innermost level: from now on, slices are cut in it. */
+    private void openLevel() {
+        innermost.generation = java.lang.foreign.Arena.ofConfined();
+        addressSpace = bind(innermost.generation);
+        limit = blocks.inBlock() ? blocks.currentEnd() : NO_BLOCK_LIMIT;
+    }
+
+    /** Closes {@code level} and every level inside it, then rewinds to its mark: see {@link Checkpoint#close()}. */
+    private void close(Checkpoint level) {
+        Thread caller = Thread.currentThread();
+        if (owner != caller && owner != null) {
+            throw wrongThread(owner, caller);
+        }
+        if (closed || ending || !level.open) {
+            throw alreadyClosed();
+        }
+        Throwable cleanupFailure = endLevels(level);
+        rewindTo(level);
+        rethrow(cleanupFailure);
+    }
+
+    /**
+     * Moves the cursor and the blocks back to where they were when {@code level} was taken, and
+     * makes the level around it the innermost. Its slices and those of the levels inside it must
+     * be dead already.
+     */
+    private void rewindTo(Checkpoint level) {
+        boolean blocksChanged = blocks.rewind(level.markBlock, level.cursor - level.blockStart, level.markLarge,
+                cursor - blockStart);
+        if (level.markBlock < 0) {
+            leaveBlock();
+            enterFirstKept();         // as a round starts: the next request takes the fast path
+        } else {
+            blockStart = level.blockStart;
+            cursor = level.cursor;
+        }
+        paddingBytes = level.paddingBytes;
+        handedOutBefore = level.handedOutBefore;
+        addressSpace = level.outerAddressSpace;
+        innermost = level.outer;
+        limit = !levelPending() && blocks.inBlock() ? blocks.currentEnd() : NO_BLOCK_LIMIT;
+        if (blocksChanged) {
+            publish();
+        }
+    }
+
+    /**
+     * Returns a slice of {@code newByteSize} bytes that starts with the bytes of {@code slice}; the
+     * bytes after them read as zeros unless the arena was built with {@code zeroed(false)}. A body
+     * of unknown length can so be read into one slice:
+     *
+     * {@snippet :
+     * MemorySegment body = arena.allocate(0);
+     * for (byte[] chunk : chunks) {
+     *     long length = body.byteSize();
+     *     body = arena.grow(body, length + chunk.length);
+     *     MemorySegment.copy(chunk, 0, body, ValueLayout.JAVA_BYTE, length, chunk.length);
+     * }
+     * }
+     *
+     * <p>If {@code slice} is the last one carved from the current block and the block has room, it
+     * grows <em>in place</em>: the result has the same address, nothing is copied, and
+     * {@code slice} stays valid for its own size. Otherwise the bytes are copied to a new slice,
+     * allocated as {@link #allocate(long, long)} allocates (so under the same limit, and in a block
+     * of its own if it is large) and aligned as {@code slice} was, up to 16 bytes; {@code slice}
+     * stays valid until its level ends. A refused call changes nothing.
+     *
+     * @param slice a live slice of this arena's innermost level, or part of one
+     * @param newByteSize the size of the result, at least that of {@code slice}
+     * @return the grown slice, in the same level
+     * @throws IllegalArgumentException if {@code slice} is not a slice of the innermost level (a
+     *         slice of an outer level, of another arena, or a heap segment), is read-only, or is
+     *         larger than {@code newByteSize}
+     * @throws IllegalStateException if {@code slice} is no longer alive, the arena is closed, or its
+     *         cleanup actions are running
+     * @throws ArenaLimitException if a copy would take the arena over its limit
+     * @throws OutOfMemoryError if the C library has no memory for the copy's block
+     * @throws WrongThreadException if another thread owns the arena
+     */
+    public MemorySegment grow(MemorySegment slice, long newByteSize) {
+        Thread caller = Thread.currentThread();
+        if (owner != caller && owner != null) {
+            throw wrongThread(owner, caller);
+        }
+        if (closed || ending || !slice.scope().isAlive()) {
+            throw alreadyClosed();
+        }
+        if (levelPending() || !slice.scope().equals(addressSpace.scope())) {
+            throw new IllegalArgumentException("Not a slice of this arena's innermost level: " + slice);
+        }
+        if (slice.isReadOnly()) {
+            throw new IllegalArgumentException("Cannot grow a read-only segment: " + slice);
+        }
+        long oldSize = slice.byteSize();
+        if (newByteSize < oldSize) {
+            throw new IllegalArgumentException("The new size " + newByteSize + " is smaller than the slice: " + oldSize);
+        }
+        long start = slice.address();
+        if (start + oldSize == cursor && start >= blockStart && newByteSize - oldSize <= limit - cursor) {
+            cursor = start + newByteSize;
+            return addressSpace.asSlice(start, newByteSize);
+        }
+        MemorySegment grown = allocate(newByteSize, Long.lowestOneBit(start | NativeMemory.MALLOC_ALIGNMENT));
+        MemorySegment.copy(slice, 0, grown, 0, oldSize);
+        return grown;
+    }
+
+    /**
      * Frees every slice at once and rewinds to the first block. Blocks are kept for the next
      * round up to {@linkplain Builder#retainBytes(long) retainBytes}, cleared if the arena is
      * zeroed; the rest are freed. Every slice allocated before becomes inaccessible, its cleanup
@@ -349,7 +504,7 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public void reset() {
         ensureOwnedByCaller();
-        Throwable cleanupFailure = endGeneration();
+        Throwable cleanupFailure = endLevels(null);
         recycleBlocks();
         startGeneration();
         publish();
@@ -378,7 +533,7 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public void resetAndDisown() {
         ensureOwnedByCaller();
-        Throwable cleanupFailure = endGeneration();
+        Throwable cleanupFailure = endLevels(null);
         recycleBlocks();
         publish();
         // Publishes everything the arena holds to the thread whose claim (a CAS) will see null.
@@ -408,7 +563,7 @@ public final class Arena implements java.lang.foreign.Arena {
     @Override
     public void close() {
         ensureOwnedByCaller();
-        Throwable cleanupFailure = endGeneration();
+        Throwable cleanupFailure = endLevels(null);
         closed = true;
         if (pool != null) {
             recycleBlocks();          // what a reset keeps, cleared, goes back to the pool
@@ -421,20 +576,64 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /**
-     * Closes the generation, as the JDK closes a confined arena. If its scope is held (a slice is
-     * in use by a downcall), the JDK refuses and so does this, having changed nothing. If a
-     * cleanup action throws, the generation is closed all the same and the failure is returned,
-     * for the caller to rethrow once the arena is consistent again.
+     * Closes the scopes of the open levels, innermost first, out to the level of {@code last}, or
+     * out to the generation itself if {@code last} is null, as the JDK closes confined arenas.
+     * Afterwards the levels closed hold no live slice, and the caller rewinds or recycles.
+     *
+     * <p>If a scope is held (a slice is in use by a downcall), the JDK refuses to close it and so
+     * does this: that level and those around it stay open, and the exception is thrown. The JDK
+     * offers no way to ask whether a scope is held without closing it, so levels inside the held
+     * one that were already closed stay closed, and the arena is rewound to the mark of the
+     * outermost of them, exactly as their own close would have left it. When the innermost level
+     * is the one held, nothing has changed.
+     *
+     * <p>If a cleanup action throws, the scope is closed all the same, the other levels are still
+     * closed, and the first failure is returned, with later ones suppressed, for the caller to
+     * rethrow once the arena is consistent again.
      */
-    private Throwable endGeneration() {
+    private Throwable endLevels(Checkpoint last) {
+        Throwable failure = null;
+        Checkpoint closedInside = null;
+        for (Checkpoint level = innermost; ; level = level.outer) {
+            try {
+                failure = firstOf(failure, endScope(level == null ? generation : level.generation));
+            } catch (RuntimeException | Error held) {
+                if (closedInside != null) {
+                    rewindTo(closedInside);
+                }
+                if (failure != null) {
+                    held.addSuppressed(failure);
+                }
+                throw held;
+            }
+            if (level == null) {
+                return failure;               // the generation itself: innermost is null again
+            }
+            level.open = false;
+            innermost = level.outer;
+            if (level == last) {
+                return failure;
+            }
+            closedInside = level;
+        }
+    }
+
+    /**
+     * Closes one scope, or does nothing for a level that never opened one. Throws what the JDK
+     * throws if the scope is held, having changed nothing; returns what a cleanup action threw.
+     */
+    private Throwable endScope(java.lang.foreign.Arena scope) {
+        if (scope == null) {
+            return null;
+        }
         long lastLimit = limit;
         limit = NO_BLOCK_LIMIT;          // cleanup actions that allocate reach allocateSlow, and fail
         ending = true;
         try {
-            generation.close();
+            scope.close();
             return null;
         } catch (RuntimeException | Error e) {
-            if (generation.scope().isAlive()) {
+            if (scope.scope().isAlive()) {
                 limit = lastLimit;
                 throw e;
             }
@@ -442,6 +641,16 @@ public final class Arena implements java.lang.foreign.Arena {
         } finally {
             ending = false;
         }
+    }
+
+    private static Throwable firstOf(Throwable first, Throwable next) {
+        if (first == null) {
+            return next;
+        }
+        if (next != null) {
+            first.addSuppressed(next);
+        }
+        return first;
     }
 
     private static void rethrow(Throwable cleanupFailure) {
@@ -459,14 +668,24 @@ public final class Arena implements java.lang.foreign.Arena {
      * of a round takes the fast path (measured: sending it down the slow path cost 0.6 ns per
      * allocation in the request mix).
      */
-    @SuppressWarnings("restricted")   // binding the blocks' memory to the generation is the point
     private void startGeneration() {
+        innermost = null;
         generation = java.lang.foreign.Arena.ofConfined();
-        addressSpace = MemorySegment.NULL.reinterpret(Long.MAX_VALUE, generation, null);
+        addressSpace = bind(generation);
+        enterFirstKept();
+    }
+
+    private void enterFirstKept() {
         Block first = blocks.enterFirst();
         if (first != null) {
             enter(first);
         }
+    }
+
+    /** {@return all of memory in the scope of {@code level}: see addressSpace} */
+    @SuppressWarnings("restricted")   // binding the blocks' memory to a level is the point
+    private static MemorySegment bind(java.lang.foreign.Arena level) {
+        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, level, null);
     }
 
     /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
@@ -513,7 +732,10 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     @Override
     public MemorySegment.Scope scope() {
-        return generation.scope();
+        if (levelPending() && owner == Thread.currentThread() && !ending) {
+            openLevel();
+        }
+        return addressSpace.scope();
     }
 
     /**
@@ -616,11 +838,15 @@ public final class Arena implements java.lang.foreign.Arena {
         Thread caller = Thread.currentThread();
         Thread holder = (Thread) OWNER.compareAndExchange(this, (Thread) null, caller);
         if (holder != null) {
-            throw new WrongThreadException("Attempted access outside owning thread: the arena is owned by \""
-                    + holder.getName() + "\", not by the calling thread \"" + caller.getName() + "\"");
+            throw wrongThread(holder, caller);
         }
         assert !closed : "a closed arena keeps the owner that closed it";
         startGeneration();
+    }
+
+    private static WrongThreadException wrongThread(Thread holder, Thread caller) {
+        return new WrongThreadException("Attempted access outside owning thread: the arena is owned by \""
+                + holder.getName() + "\", not by the calling thread \"" + caller.getName() + "\"");
     }
 
     private static IllegalStateException alreadyClosed() {
@@ -642,6 +868,82 @@ public final class Arena implements java.lang.foreign.Arena {
     /** Bytes a fresh block may need to skip to reach {@code alignment}: blocks are malloc-aligned. */
     private static long alignmentSlack(long alignment) {
         return Math.max(0, alignment - NativeMemory.MALLOC_ALIGNMENT);
+    }
+
+    /**
+     * A mark in an {@link Arena}, taken by {@link Arena#checkpoint()}: closing it frees, at once,
+     * every slice allocated since, and the arena allocates from the mark again. It is the scope of
+     * one request inside the arena of a connection.
+     *
+     * {@snippet :
+     * MemorySegment kept = arena.allocate(100);
+     * try (Arena.Checkpoint request = arena.checkpoint()) {
+     *     MemorySegment temporary = arena.allocate(100);
+     * }                                        // temporary is now inaccessible; kept is intact
+     * }
+     */
+    public static final class Checkpoint implements AutoCloseable {
+
+        private final Arena arena;
+        /** The checkpoint this one was taken inside, or null. */
+        private final Checkpoint outer;
+        // Where the arena stood when this was taken: see rewindTo().
+        private final long cursor;
+        private final long blockStart;
+        private final long paddingBytes;
+        private final long handedOutBefore;
+        private final int markBlock;
+        private final int markLarge;
+        private final MemorySegment outerAddressSpace;
+        /** The scope of this level's slices; null until it hands out the first (see openLevel()). */
+        private java.lang.foreign.Arena generation;
+        private boolean open = true;
+
+        private Checkpoint(Arena arena, Checkpoint outer, long cursor, long blockStart, long paddingBytes,
+                           long handedOutBefore, int markBlock, int markLarge, MemorySegment outerAddressSpace) {
+            this.arena = arena;
+            this.outer = outer;
+            this.cursor = cursor;
+            this.blockStart = blockStart;
+            this.paddingBytes = paddingBytes;
+            this.handedOutBefore = handedOutBefore;
+            this.markBlock = markBlock;
+            this.markLarge = markLarge;
+            this.outerAddressSpace = outerAddressSpace;
+        }
+
+        /**
+         * Rewinds the arena to this mark. Checkpoints taken inside this one are closed first, then
+         * every slice allocated since the mark becomes inaccessible, as slices do at
+         * {@link Arena#reset()}, and its cleanup actions run. Slices allocated before the mark stay
+         * alive and intact. The memory is reused by the next allocations, and reads as zeros again
+         * if the arena is zeroed; blocks entered since the mark, and blocks of large requests made
+         * since, are kept or freed as a reset would keep or free them.
+         *
+         * {@snippet :
+         * Arena.Checkpoint request = arena.checkpoint();
+         * MemorySegment head = arena.allocate(8192);
+         * request.close();
+         * head.get(ValueLayout.JAVA_BYTE, 0);      // throws IllegalStateException
+         * }
+         *
+         * <p>If a slice of a level being closed is in use by a downcall, that level and those
+         * around it stay open and {@link IllegalStateException} is thrown, as the JDK refuses to
+         * close a held arena. Nothing changes when the held slice is in the innermost level; when
+         * it is in an outer one, the levels inside it have been closed, as their own
+         * {@code close()} would have closed them, because the JDK cannot tell whether a scope is
+         * held without closing it.
+         *
+         * @throws IllegalStateException if this checkpoint is closed already, or was discarded by
+         *         a checkpoint outside it, a reset or a close; if the arena's cleanup actions are
+         *         running; or if a slice of a level it closes is in use by a downcall (see above)
+         * @throws WrongThreadException if another thread owns the arena
+         * @throws RuntimeException what a cleanup action threw, after the checkpoint was closed
+         */
+        @Override
+        public void close() {
+            arena.close(this);
+        }
     }
 
     /**

@@ -30,9 +30,14 @@ final class Block {
 
     /** Makes the block unused again, clearing what this generation wrote when {@code zeroed}. */
     void recycle(boolean zeroed) {
-        if (zeroed && used > 0) {
-            memory.asSlice(0, used).fill((byte) 0);
+        rewindTo(0, zeroed);
+    }
+
+    /** Gives back what was carved past {@code mark}, clearing it when {@code zeroed}. */
+    void rewindTo(long mark, boolean zeroed) {
+        if (zeroed && used > mark) {
+            memory.asSlice(mark, used - mark).fill((byte) 0);
         }
-        used = 0;
+        used = mark;
     }
 }

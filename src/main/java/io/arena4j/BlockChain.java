@@ -219,25 +219,65 @@ final class BlockChain {
     }
 
     /**
+     * {@return where the round stands in the regular chain, for {@link #rewind}: the current block,
+     * or -1 if it is the untouched first block} An untouched first block may be given up to make
+     * room (see {@link #inBlock()}), so a mark never names it.
+     */
+    int markBlock(boolean currentUntouched) {
+        return firstBlockUntouched(currentUntouched) ? -1 : current;
+    }
+
+    /** {@return how many large blocks are in use, for {@link #rewind}} */
+    int markLarge() {
+        return large.size();
+    }
+
+    /**
      * Ends the round, of which the arena used {@code usedOfCurrent} bytes of the current block:
      * keeps regular blocks, then large ones, while they fit in retainBytes, cleared if zeroed, and
      * frees the rest. No block is current afterwards.
      */
     void recycle(long usedOfCurrent) {
+        rewind(-1, 0, 0, usedOfCurrent);
+    }
+
+    /**
+     * Gives back everything carved since a mark: the regular block {@code markBlock} (or none, if
+     * -1) used up to {@code markUsed} bytes, and {@code markLarge} large blocks were in use. What
+     * was carved since is cleared if zeroed. Blocks entered since, and large blocks taken since,
+     * are then kept or freed as a reset would: the blocks still in use stay, and the chain keeps
+     * no more than retainBytes beyond them. {@code markBlock} is current afterwards.
+     *
+     * @param usedOfCurrent the bytes the arena used of the current block
+     * @return whether blocks were left, kept or freed, rather than only bytes of the current one
+     */
+    boolean rewind(int markBlock, long markUsed, int markLarge, long usedOfCurrent) {
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
         }
-        long budget = retainBytes;
-        int kept = 0;
-        while (kept < regular.size() && regular.get(kept).size() <= budget) {
-            budget -= regular.get(kept).size();
-            regular.get(kept++).recycle(zeroed);
+        if (current == markBlock && large.size() == markLarge) {
+            if (current >= 0) {
+                regular.get(current).rewindTo(markUsed, zeroed);   // the common request: one block
+            }
+            return false;
         }
-        while (regular.size() > kept) {
+        int keep = Math.max(markBlock + 1, (int) Math.min(regular.size(), retainBytes / blockSize));
+        while (regular.size() > keep) {
             free(regular.removeLast());
         }
-        spareLarge.addAll(large);
-        large.clear();
+        for (int i = Math.min(current, keep - 1); i > markBlock; i--) {
+            regular.get(i).recycle(zeroed);
+        }
+        if (markBlock >= 0) {
+            regular.get(markBlock).rewindTo(markUsed, zeroed);
+        }
+        current = markBlock;
+        while (large.size() > markLarge) {
+            Block block = large.removeLast();
+            largeBytesInUse -= block.size();
+            spareLarge.add(block);
+        }
+        long budget = retainBytes - keep * blockSize - largeBytesInUse;
         for (int i = spareLarge.size() - 1; i >= 0; i--) {
             Block block = spareLarge.get(i);
             if (block.size() <= budget) {
@@ -247,8 +287,13 @@ final class BlockChain {
                 free(spareLarge.remove(i));
             }
         }
-        current = -1;
-        largeBytesInUse = 0;
+        return true;
+    }
+
+    /** {@return the address one past the current block} Only while {@link #inBlock()}. */
+    long currentEnd() {
+        Block block = regular.get(current);
+        return block.address() + block.size();
     }
 
     /** Frees every block; the arena has made sure that no slice of them is alive. */
