@@ -137,12 +137,13 @@ public final class Arena implements java.lang.foreign.Arena {
      * new binding. It is never handed out, and every offset used lies in a block of this arena.
      */
     private MemorySegment addressSpace;
-    private java.lang.foreign.Arena generation;
     /** True while cleanup actions of a level run: the arena is then as good as closed. */
     private boolean ending;
-    /** The innermost open checkpoint, or null: the levels above the generation. */
-    private Checkpoint innermost;
+    /** The generation (level 0) and the open checkpoints above it, with their marks and scopes. */
+    private final Levels levels;
     private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
+    /** The end of the current block: limit, unless a level waits to open or cleanup actions run. */
+    private long blockEnd = NO_BLOCK_LIMIT;
 
     /*
      * allocatedBytes() without a counter in the fast path: the bytes between the start of the
@@ -166,6 +167,7 @@ public final class Arena implements java.lang.foreign.Arena {
                 settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes, settings.zeroed,
                 settings.blockAllocator);
         this.pool = pool;
+        this.levels = new Levels();
         this.owner = Thread.currentThread();
         startGeneration();
         publish();
@@ -179,8 +181,9 @@ public final class Arena implements java.lang.foreign.Arena {
         this.largeThreshold = closed.largeThreshold;
         this.blocks = closed.blocks.handOver();
         this.pool = closed.pool;
-        this.generation = closed.generation;     // closed: scope() is not alive until a claim
-        this.addressSpace = closed.addressSpace;
+        this.levels = new Levels();
+        this.addressSpace = closed.addressSpace;  // closed: scope() is not alive until a claim
+        this.levels.startGeneration(closed.levels.generation(), addressSpace);
         closed.publish();
         publish();
     }
@@ -289,14 +292,14 @@ public final class Arena implements java.lang.foreign.Arena {
      * meant for can still take it.
      */
     private MemorySegment allocateAsNewOwner(long byteSize, long byteAlignment) {
-        java.lang.foreign.Arena lastGeneration = generation;
+        java.lang.foreign.Arena lastGeneration = levels.generation();
         MemorySegment lastAddressSpace = addressSpace;
         claimOrThrow();
         try {
             return allocate(byteSize, byteAlignment);
         } catch (RuntimeException | Error refused) {
-            generation.close();        // opened by the claim and empty: nothing can hold it
-            generation = lastGeneration;
+            levels.generation().close();   // opened by the claim and empty: nothing can hold it
+            levels.startGeneration(lastGeneration, lastAddressSpace);
             addressSpace = lastAddressSpace;
             blocks.leaveFirst();       // entered by the claim, untouched
             leaveBlocks();             // as resetAndDisown() left it
@@ -318,7 +321,8 @@ public final class Arena implements java.lang.foreign.Arena {
     private void enter(Block block) {
         blockStart = block.address();
         cursor = blockStart;
-        limit = blockStart + block.size();
+        blockEnd = blockStart + block.size();
+        limit = blockEnd;
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
@@ -366,36 +370,36 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public Checkpoint checkpoint() {
         ensureOwnedByCaller();
-        Checkpoint level = new Checkpoint(this, innermost, cursor, blockStart, paddingBytes, handedOutBefore,
-                blocks.markBlock(cursor == blockStart), blocks.markLarge(), addressSpace);
-        innermost = level;
+        long serial = levels.push(cursor, blockStart, paddingBytes, handedOutBefore,
+                blocks.markBlock(cursor == blockStart), blocks.markLarge(), blocks.changes());
         limit = NO_BLOCK_LIMIT;       // the level's first request takes the slow path, which opens it
-        return level;
+        return new Checkpoint(this, levels.depth(), serial);
     }
 
     /** {@return whether the innermost level has not opened its scope yet: see checkpoint()} */
     private boolean levelPending() {
-        return innermost != null && innermost.generation == null;
+        return levels.pending();
     }
 
     /** Opens the scope of the innermost level: from now on, slices are cut in it. */
     private void openLevel() {
-        innermost.generation = java.lang.foreign.Arena.ofConfined();
-        addressSpace = bind(innermost.generation);
-        limit = blocks.inBlock() ? blocks.currentEnd() : NO_BLOCK_LIMIT;
+        java.lang.foreign.Arena scope = java.lang.foreign.Arena.ofConfined();
+        addressSpace = bind(scope);
+        levels.open(scope, addressSpace);
+        limit = blockEnd;
     }
 
     /** Closes {@code level} and every level inside it, then rewinds to its mark: see {@link Checkpoint#close()}. */
-    private void close(Checkpoint level) {
+    private void close(Checkpoint checkpoint) {
         Thread caller = Thread.currentThread();
         if (owner != caller && owner != null) {
             throw wrongThread(owner, caller);
         }
-        if (closed || ending || !level.open) {
+        if (closed || ending || !levels.isOpen(checkpoint.level, checkpoint.serial)) {
             throw alreadyClosed();
         }
-        Throwable cleanupFailure = endLevels(level);
-        rewindTo(level);
+        Throwable cleanupFailure = endLevels(checkpoint.level);
+        rewindTo(checkpoint.level);
         rethrow(cleanupFailure);
     }
 
@@ -404,24 +408,37 @@ public final class Arena implements java.lang.foreign.Arena {
      * makes the level around it the innermost. Its slices and those of the levels inside it must
      * be dead already.
      */
-    private void rewindTo(Checkpoint level) {
-        boolean blocksChanged = blocks.rewind(level.markBlock, level.cursor - level.blockStart, level.markLarge,
+    private void rewindTo(int level) {
+        if (levels.blockChanges(level) == blocks.changes()) {
+            blocks.clear(levels.cursor(level), cursor);   // only the cursor moved: the common request
+            cursor = levels.cursor(level);
+        } else {
+            rewindBlocks(level);
+        }
+        paddingBytes = levels.paddingBytes(level);
+        handedOutBefore = levels.handedOutBefore(level);
+        MemorySegment outer = levels.spaceBelow(level);
+        if (addressSpace != outer) {  // see Levels: no reference written unless a level had a scope
+            addressSpace = outer;
+        }
+        levels.discardAbove(level - 1);
+        limit = levelPending() ? NO_BLOCK_LIMIT : blockEnd;
+    }
+
+    /** Rewinds the chain to the mark of {@code level}, when blocks were entered or taken since. */
+    private void rewindBlocks(int level) {
+        int markBlock = levels.markBlock(level);
+        blocks.rewind(markBlock, levels.cursor(level) - levels.blockStart(level), levels.markLarge(level),
                 cursor - blockStart);
-        if (level.markBlock < 0) {
+        if (markBlock < 0) {
             leaveBlock();
             enterFirstKept();         // as a round starts: the next request takes the fast path
         } else {
-            blockStart = level.blockStart;
-            cursor = level.cursor;
+            blockStart = levels.blockStart(level);
+            cursor = levels.cursor(level);
+            blockEnd = blocks.currentEnd();
         }
-        paddingBytes = level.paddingBytes;
-        handedOutBefore = level.handedOutBefore;
-        addressSpace = level.outerAddressSpace;
-        innermost = level.outer;
-        limit = !levelPending() && blocks.inBlock() ? blocks.currentEnd() : NO_BLOCK_LIMIT;
-        if (blocksChanged) {
-            publish();
-        }
+        publish();
     }
 
     /**
@@ -504,7 +521,7 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public void reset() {
         ensureOwnedByCaller();
-        Throwable cleanupFailure = endLevels(null);
+        Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
         startGeneration();
         publish();
@@ -533,7 +550,7 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public void resetAndDisown() {
         ensureOwnedByCaller();
-        Throwable cleanupFailure = endLevels(null);
+        Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
         publish();
         // Publishes everything the arena holds to the thread whose claim (a CAS) will see null.
@@ -563,7 +580,7 @@ public final class Arena implements java.lang.foreign.Arena {
     @Override
     public void close() {
         ensureOwnedByCaller();
-        Throwable cleanupFailure = endLevels(null);
+        Throwable cleanupFailure = endLevels(0);
         closed = true;
         if (pool != null) {
             recycleBlocks();          // what a reset keeps, cleared, goes back to the pool
@@ -576,46 +593,38 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /**
-     * Closes the scopes of the open levels, innermost first, out to the level of {@code last}, or
-     * out to the generation itself if {@code last} is null, as the JDK closes confined arenas.
-     * Afterwards the levels closed hold no live slice, and the caller rewinds or recycles.
+     * Closes the scopes of the levels from the innermost down to {@code last}, where level 0 is
+     * the generation itself, as the JDK closes confined arenas. Afterwards the levels closed hold
+     * no live slice, and the caller rewinds or recycles.
      *
      * <p>If a scope is held (a slice is in use by a downcall), the JDK refuses to close it and so
-     * does this: that level and those around it stay open, and the exception is thrown. The JDK
-     * offers no way to ask whether a scope is held without closing it, so levels inside the held
+     * does this: that level and those below it stay open, and the exception is thrown. The JDK
+     * offers no way to ask whether a scope is held without closing it, so levels above the held
      * one that were already closed stay closed, and the arena is rewound to the mark of the
-     * outermost of them, exactly as their own close would have left it. When the innermost level
-     * is the one held, nothing has changed.
+     * lowest of them, exactly as their own close would have left it. When the innermost level is
+     * the one held, nothing has changed.
      *
      * <p>If a cleanup action throws, the scope is closed all the same, the other levels are still
      * closed, and the first failure is returned, with later ones suppressed, for the caller to
      * rethrow once the arena is consistent again.
      */
-    private Throwable endLevels(Checkpoint last) {
+    private Throwable endLevels(int last) {
         Throwable failure = null;
-        Checkpoint closedInside = null;
-        for (Checkpoint level = innermost; ; level = level.outer) {
+        for (int level = levels.depth(); level >= last; level--) {
             try {
-                failure = firstOf(failure, endScope(level == null ? generation : level.generation));
+                failure = firstOf(failure, endScope(levels.scope(level)));
             } catch (RuntimeException | Error held) {
-                if (closedInside != null) {
-                    rewindTo(closedInside);
+                if (level < levels.depth()) {
+                    rewindTo(level + 1);
                 }
                 if (failure != null) {
                     held.addSuppressed(failure);
                 }
                 throw held;
             }
-            if (level == null) {
-                return failure;               // the generation itself: innermost is null again
-            }
-            level.open = false;
-            innermost = level.outer;
-            if (level == last) {
-                return failure;
-            }
-            closedInside = level;
         }
+        levels.discardAbove(last);
+        return failure;
     }
 
     /**
@@ -669,9 +678,9 @@ public final class Arena implements java.lang.foreign.Arena {
      * allocation in the request mix).
      */
     private void startGeneration() {
-        innermost = null;
-        generation = java.lang.foreign.Arena.ofConfined();
+        java.lang.foreign.Arena generation = java.lang.foreign.Arena.ofConfined();
         addressSpace = bind(generation);
+        levels.startGeneration(generation, addressSpace);
         enterFirstKept();
     }
 
@@ -698,6 +707,7 @@ public final class Arena implements java.lang.foreign.Arena {
     private void leaveBlock() {
         blockStart = NO_BLOCK_CURSOR;
         cursor = NO_BLOCK_CURSOR;
+        blockEnd = NO_BLOCK_LIMIT;
         limit = NO_BLOCK_LIMIT;
     }
 
@@ -885,31 +895,15 @@ public final class Arena implements java.lang.foreign.Arena {
     public static final class Checkpoint implements AutoCloseable {
 
         private final Arena arena;
-        /** The checkpoint this one was taken inside, or null. */
-        private final Checkpoint outer;
-        // Where the arena stood when this was taken: see rewindTo().
-        private final long cursor;
-        private final long blockStart;
-        private final long paddingBytes;
-        private final long handedOutBefore;
-        private final int markBlock;
-        private final int markLarge;
-        private final MemorySegment outerAddressSpace;
-        /** The scope of this level's slices; null until it hands out the first (see openLevel()). */
-        private java.lang.foreign.Arena generation;
-        private boolean open = true;
+        /** Its level: 1 for a checkpoint of the generation, 2 for one inside it, and so on. */
+        private final int level;
+        /** Tells this checkpoint from a later one at the same level: see Levels. */
+        private final long serial;
 
-        private Checkpoint(Arena arena, Checkpoint outer, long cursor, long blockStart, long paddingBytes,
-                           long handedOutBefore, int markBlock, int markLarge, MemorySegment outerAddressSpace) {
+        private Checkpoint(Arena arena, int level, long serial) {
             this.arena = arena;
-            this.outer = outer;
-            this.cursor = cursor;
-            this.blockStart = blockStart;
-            this.paddingBytes = paddingBytes;
-            this.handedOutBefore = handedOutBefore;
-            this.markBlock = markBlock;
-            this.markLarge = markLarge;
-            this.outerAddressSpace = outerAddressSpace;
+            this.level = level;
+            this.serial = serial;
         }
 
         /**

@@ -33,6 +33,8 @@ final class BlockChain {
     /** Blocks of large requests kept for later large requests, unused. */
     private final List<Block> spareLarge = new ArrayList<>();
     private long reservedBytes;
+    /** Counts the calls that may have changed which blocks are in use: see {@link #changes()}. */
+    private long changes;
 
     BlockChain(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator allocator) {
         this.blockSize = blockSize;
@@ -85,6 +87,7 @@ final class BlockChain {
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
     Block enterNext(long usedOfCurrent, long byteSize, long byteAlignment) {
+        changes++;
         if (current + 1 == regular.size()) {
             // A regular request always fits an empty block, so the current one was used.
             regular.add(new Block(newBlock(blockSize, byteSize, byteAlignment, false)));
@@ -108,6 +111,7 @@ final class BlockChain {
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
     Block takeLarge(long byteSize, long byteAlignment, long blockBytes, boolean currentUntouched) {
+        changes++;
         Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == Arena.UNLIMITED ? Long.MAX_VALUE : blockBytes);
         if (block == null) {
             block = new Block(newBlock(blockBytes, byteSize, byteAlignment, currentUntouched));
@@ -249,17 +253,11 @@ final class BlockChain {
      * no more than retainBytes beyond them. {@code markBlock} is current afterwards.
      *
      * @param usedOfCurrent the bytes the arena used of the current block
-     * @return whether blocks were left, kept or freed, rather than only bytes of the current one
      */
-    boolean rewind(int markBlock, long markUsed, int markLarge, long usedOfCurrent) {
+    void rewind(int markBlock, long markUsed, int markLarge, long usedOfCurrent) {
+        changes++;
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
-        }
-        if (current == markBlock && large.size() == markLarge) {
-            if (current >= 0) {
-                regular.get(current).rewindTo(markUsed, zeroed);   // the common request: one block
-            }
-            return false;
         }
         int keep = Math.max(markBlock + 1, (int) Math.min(regular.size(), retainBytes / blockSize));
         while (regular.size() > keep) {
@@ -287,7 +285,22 @@ final class BlockChain {
                 free(spareLarge.remove(i));
             }
         }
-        return true;
+    }
+
+    /**
+     * {@return a number that is the same at two moments only if, between them, no block was
+     * entered, left, taken, kept or freed} Between two such moments only the arena's cursor in
+     * the current block moved, so a rewind needs nothing of the chain but {@link #clear}.
+     */
+    long changes() {
+        return changes;
+    }
+
+    /** Clears the bytes from address {@code from} up to {@code to}, in the current block, if zeroed. */
+    void clear(long from, long to) {
+        if (zeroed && to > from) {
+            NativeMemory.ALL.asSlice(from, to - from).fill((byte) 0);
+        }
     }
 
     /** {@return the address one past the current block} Only while {@link #inBlock()}. */

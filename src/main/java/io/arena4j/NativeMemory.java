@@ -20,6 +20,12 @@ final class NativeMemory implements BlockAllocator {
     /** The C library's allocator: the one every arena uses unless a test says otherwise. */
     static final NativeMemory LIBC = new NativeMemory();
 
+    /**
+     * All of memory in the global scope: for clearing bytes of a block by address, whatever
+     * level's scope they were handed out in. Never handed out.
+     */
+    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */
     static final long MALLOC_ALIGNMENT = 16;
 

@@ -18,10 +18,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Long seeded random sequences of allocate and reset, checked against a model after every step:
- * every slice is aligned, sized, disjoint from every live slice and zeroed when it should be; the
- * byte pattern written into each live slice is intact before each reset; stale slices fail;
- * the counters match; limits are never crossed, and a refused request changes nothing.
+ * Long seeded random sequences of allocate, grow, checkpoints taken and closed, and reset,
+ * checked against a model after every step: every slice is aligned, sized, disjoint from every
+ * live slice and zeroed when it should be; a grown slice starts with the bytes it had; the byte
+ * pattern written into each live slice is intact whenever a level ends; the slices of a closed
+ * level and of a reset fail; the counters match; limits are never crossed, and a refused call
+ * changes nothing.
  */
 class ArenaModelTest {
 
@@ -38,27 +40,115 @@ class ArenaModelTest {
         return seeds;
     }
 
-    private record Live(MemorySegment slice, byte pattern) {}
+    /** A slice the model expects alive, its pattern, and the level it belongs to: 0 is the round itself. */
+    private record Live(MemorySegment slice, byte pattern, int level) {}
+
+    /** An open checkpoint and the bytes handed out when it was taken. */
+    private record Level(Arena.Checkpoint checkpoint, long allocatedAtMark) {}
 
     @ParameterizedTest(name = "seed {0}, zeroed {1}, max {2}, retain {3}")
     @MethodSource("seeds")
-    void randomAllocateAndResetSequencesKeepEveryInvariant(long seed, boolean zeroed, long maxBytes, long retainBytes) {
+    void randomSequencesOfAllocateGrowCheckpointAndResetKeepEveryInvariant(long seed, boolean zeroed, long maxBytes, long retainBytes) {
         SplittableRandom random = new SplittableRandom(seed);
         try (Arena arena = Arena.builder().blockSize(BLOCK_SIZE).maxBytes(maxBytes)
                 .retainBytes(retainBytes).zeroed(zeroed).build()) {
             TreeMap<Long, Live> live = new TreeMap<>();
             List<MemorySegment> stale = new ArrayList<>();
+            List<Level> levels = new ArrayList<>();
+            List<Arena.Checkpoint> closed = new ArrayList<>();
+            Map<String, Integer> seen = new TreeMap<>();
             long allocated = 0;
             for (int step = 0; step < 20_000; step++) {
-                if (random.nextInt(150) == 0) {
+                int dice = random.nextInt(300);
+                if (dice < 2) {
                     checkPatterns(live);
                     live.values().forEach(l -> stale.add(l.slice()));
                     live.clear();
+                    levels.forEach(l -> closed.add(l.checkpoint()));
+                    levels.clear();
                     allocated = 0;
                     arena.reset();
                     assertTrue(arena.reservedBytes() <= retainBytes, "reset keeps at most retainBytes");
                     checkStaleSlicesFail(stale, random);
                     continue;
+                }
+                if (dice < 7 && levels.size() < 6) {
+                    levels.add(new Level(arena.checkpoint(), allocated));
+                    continue;
+                }
+                if (dice < 11 && !levels.isEmpty()) {
+                    int level = 1 + random.nextInt(levels.size());      // closes this level and those inside it
+                    checkPatterns(live);
+                    live.values().removeIf(l -> {
+                        if (l.level() >= level) {
+                            stale.add(l.slice());
+                            return true;
+                        }
+                        return false;
+                    });
+                    seen.merge(levels.size() > level ? "nested close" : "close", 1, Integer::sum);
+                    allocated = levels.get(level - 1).allocatedAtMark();
+                    levels.get(level - 1).checkpoint().close();
+                    while (levels.size() >= level) {
+                        closed.add(levels.removeLast().checkpoint());
+                    }
+                    assertEquals(allocated, arena.allocatedBytes(), "rewound to the mark");
+                    checkStaleSlicesFail(stale, random);
+                    continue;
+                }
+                if (dice < 12 && !closed.isEmpty()) {
+                    String before = arena.toString();
+                    Arena.Checkpoint discarded = closed.get(random.nextInt(closed.size()));
+                    assertThrows(IllegalStateException.class, discarded::close);
+                    assertEquals(before, arena.toString(), "closing a closed checkpoint changes nothing");
+                    seen.merge("closed twice", 1, Integer::sum);
+                    continue;
+                }
+                int depth = levels.size();
+                if (dice < 40) {
+                    List<Live> growable = live.values().stream().filter(l -> l.level() == depth).toList();
+                    if (!growable.isEmpty()) {
+                        Live old = growable.get(random.nextInt(growable.size()));
+                        long newSize = old.slice().byteSize() + randomSize(random) / 2;
+                        String before = arena.toString();
+                        MemorySegment grown;
+                        try {
+                            grown = arena.grow(old.slice(), newSize);
+                        } catch (ArenaLimitException e) {
+                            assertTrue(maxBytes != Arena.UNLIMITED, "no limit, no limit exception");
+                            assertEquals(before, arena.toString(), "a refused grow changes nothing");
+                            continue;
+                        }
+                        long oldSize = old.slice().byteSize();
+                        assertEquals(newSize, grown.byteSize());
+                        assertEquals(arena.scope(), grown.scope());
+                        assertEquals(-1, grown.asSlice(0, oldSize).mismatch(old.slice()), "starts with the slice's bytes");
+                        if (zeroed) {
+                            assertTrue(TestSupport.isZero(grown.asSlice(oldSize)), "the new bytes read as zeros");
+                        }
+                        boolean inPlace = grown.address() == old.slice().address();
+                        seen.merge(inPlace ? "grown in place" : "grown by copy", 1, Integer::sum);
+                        if (inPlace) {
+                            live.remove(old.slice().address());
+                            allocated += newSize - oldSize;
+                        } else {
+                            allocated += newSize;
+                        }
+                        if (newSize > 0) {
+                            assertDisjoint(live, grown);
+                        }
+                        byte pattern = (byte) random.nextInt(1, 256);
+                        grown.fill(pattern);
+                        if (!inPlace) {
+                            checkPatterns(Map.of(old.slice().address(), old));   // the old slice is untouched
+                        }
+                        if (newSize > 0) {
+                            live.put(grown.address(), new Live(grown, pattern, depth));
+                        }
+                        assertEquals(allocated, arena.allocatedBytes());
+                        assertTrue(arena.reservedBytes() <= maxBytes, "limit respected");
+                        continue;
+                    }
                 }
                 long size = randomSize(random);
                 long alignment = 1L << random.nextInt(13);   // 1 to 4096
@@ -83,7 +173,7 @@ class ArenaModelTest {
                 byte pattern = (byte) random.nextInt(1, 256);
                 slice.fill(pattern);
                 if (size > 0) {
-                    live.put(slice.address(), new Live(slice, pattern));
+                    live.put(slice.address(), new Live(slice, pattern, depth));
                 }
                 allocated += size;
                 assertEquals(allocated, arena.allocatedBytes());
@@ -91,6 +181,8 @@ class ArenaModelTest {
                 assertTrue(arena.reservedBytes() >= allocated, "every slice lies in a block");
             }
             checkPatterns(live);
+            assertEquals(List.of("close", "closed twice", "grown by copy", "grown in place", "nested close"),
+                    List.copyOf(seen.keySet()), "every kind of step happened: " + seen);
         }
     }
 
@@ -118,7 +210,7 @@ class ArenaModelTest {
         }
     }
 
-    private static void checkPatterns(TreeMap<Long, Live> live) {
+    private static void checkPatterns(Map<Long, Live> live) {
         for (Live l : live.values()) {
             MemorySegment slice = l.slice();
             long mismatch = slice.mismatch(MemorySegment.ofArray(filled((int) slice.byteSize(), l.pattern())));

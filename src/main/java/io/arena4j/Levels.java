@@ -1,0 +1,148 @@
+package io.arena4j;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * The lifetimes of one {@link Arena}, as a stack: level 0 is the generation, which a reset ends,
+ * and levels 1 to {@link #depth()} are the open checkpoints, innermost last. For each checkpoint
+ * it keeps where the arena stood when it was taken (the mark), and for each level the scope of
+ * its slices once it has one.
+ *
+ * <p>Marks are kept in a primitive array, and a {@link Arena.Checkpoint} only names its level
+ * and serial number, so that taking and closing a checkpoint writes no object reference into
+ * the long-lived arena: such writes cost a memory fence in G1's write barrier, and were most of
+ * the cost of an empty checkpoint. References are written only when a level opens its scope.
+ */
+final class Levels {
+
+    // The fields of one mark, at level * FIELDS in marks.
+    private static final int CURSOR = 0;
+    private static final int BLOCK_START = 1;
+    private static final int PADDING = 2;
+    private static final int HANDED_OUT = 3;
+    private static final int BLOCK_AND_LARGE = 4;    // the chain's current block and large count, as two ints
+    private static final int BLOCK_CHANGES = 5;      // BlockChain.changes() when the mark was taken
+    private static final int SERIAL = 6;
+    private static final int FIELDS = 7;
+
+    private long[] marks = new long[4 * FIELDS];
+    /** The JDK arena of each level whose scope is open, or null; level 0's is the generation. */
+    private java.lang.foreign.Arena[] scopes = new java.lang.foreign.Arena[4];
+    /** All of memory bound to each open scope: see {@code Arena.addressSpace}. */
+    private MemorySegment[] spaces = new MemorySegment[4];
+    private int depth;
+    private long lastSerial;
+
+    /** {@return the number of open checkpoints: the innermost level} */
+    int depth() {
+        return depth;
+    }
+
+    /** Makes {@code scope} the generation's, level 0, with no checkpoint above it. */
+    void startGeneration(java.lang.foreign.Arena scope, MemorySegment space) {
+        discardAbove(0);
+        scopes[0] = scope;
+        spaces[0] = space;
+    }
+
+    /** {@return the generation's JDK arena} */
+    java.lang.foreign.Arena generation() {
+        return scopes[0];
+    }
+
+    /**
+     * Opens a level above the innermost one, with the mark given; it has no scope until
+     * {@link #open} gives it one.
+     *
+     * @return the serial number that names this level while it is open
+     */
+    long push(long cursor, long blockStart, long paddingBytes, long handedOutBefore, int markBlock, int markLarge,
+              long blockChanges) {
+        int level = ++depth;
+        if ((level + 1) * FIELDS > marks.length) {
+            marks = Arrays.copyOf(marks, marks.length * 2);
+            scopes = Arrays.copyOf(scopes, scopes.length * 2);
+            spaces = Arrays.copyOf(spaces, spaces.length * 2);
+        }
+        int at = level * FIELDS;
+        marks[at + CURSOR] = cursor;
+        marks[at + BLOCK_START] = blockStart;
+        marks[at + PADDING] = paddingBytes;
+        marks[at + HANDED_OUT] = handedOutBefore;
+        marks[at + BLOCK_AND_LARGE] = ((long) markBlock << 32) | (markLarge & 0xFFFF_FFFFL);
+        marks[at + BLOCK_CHANGES] = blockChanges;
+        marks[at + SERIAL] = ++lastSerial;
+        return lastSerial;
+    }
+
+    /** {@return whether the checkpoint with this level and serial number is still open} */
+    boolean isOpen(int level, long serial) {
+        return level <= depth && marks[level * FIELDS + SERIAL] == serial;
+    }
+
+    /** {@return whether the innermost level is a checkpoint that has no scope yet} */
+    boolean pending() {
+        return scopes[depth] == null;
+    }
+
+    /** Gives the innermost level its scope. */
+    void open(java.lang.foreign.Arena scope, MemorySegment space) {
+        assert pending();
+        scopes[depth] = scope;
+        spaces[depth] = space;
+    }
+
+    /** {@return the JDK arena of {@code level}, or null if it has no scope} */
+    java.lang.foreign.Arena scope(int level) {
+        return scopes[level];
+    }
+
+    /** {@return the address space of the innermost level below {@code level} that has a scope} */
+    MemorySegment spaceBelow(int level) {
+        int below = level - 1;
+        while (spaces[below] == null) {
+            below--;           // level 0 always has one
+        }
+        return spaces[below];
+    }
+
+    /** Forgets every level above {@code level}, whose scopes are closed; their marks stay readable. */
+    void discardAbove(int level) {
+        for (int i = depth; i > level; i--) {
+            if (scopes[i] != null) {      // writing null only where needed keeps the barrier away
+                scopes[i] = null;
+                spaces[i] = null;
+            }
+        }
+        depth = Math.min(depth, level);
+    }
+
+    long cursor(int level) {
+        return marks[level * FIELDS + CURSOR];
+    }
+
+    long blockStart(int level) {
+        return marks[level * FIELDS + BLOCK_START];
+    }
+
+    long paddingBytes(int level) {
+        return marks[level * FIELDS + PADDING];
+    }
+
+    long handedOutBefore(int level) {
+        return marks[level * FIELDS + HANDED_OUT];
+    }
+
+    long blockChanges(int level) {
+        return marks[level * FIELDS + BLOCK_CHANGES];
+    }
+
+    int markBlock(int level) {
+        return (int) (marks[level * FIELDS + BLOCK_AND_LARGE] >> 32);
+    }
+
+    int markLarge(int level) {
+        return (int) marks[level * FIELDS + BLOCK_AND_LARGE];
+    }
+}
