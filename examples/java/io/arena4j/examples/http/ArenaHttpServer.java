@@ -22,14 +22,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
 
 /**
  * An HTTP/1.1 server on the JDK alone, one virtual thread per connection, that answers every
  * request with a small JSON description of it. In {@link Mode#ARENA} each connection leases one
- * arena from an {@link ArenaPool}: the request is read into arena memory, parsed into slices of
- * it, and the response is built and written from arena memory, all freed by one reset per
- * request. {@link Mode#HEAP} runs the same code with a {@code byte[]} per buffer instead, so that
- * the two can be compared under the same load.
+ * arena from an {@link ArenaPool}, and serves each request in a checkpoint of it: the request is
+ * read into arena memory, parsed into slices of it, and the response is built and written from
+ * arena memory, all freed when the checkpoint closes, while the bytes already read of the next
+ * request stay in the connection's buffer. Chunked bodies are read into one slice that
+ * {@linkplain Arena#grow grows}. {@link Mode#HEAP} runs the same code with a {@code byte[]} per
+ * buffer instead, so that the two can be compared under the same load.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=http.ArenaHttpServer}
  * and {@code -Dexample.args="--port 8080 --mode heap"}; Ctrl-C stops it.
@@ -243,13 +246,21 @@ public final class ArenaHttpServer implements AutoCloseable {
         }
     }
 
-    /** One connection: requests in turn, each freed by one reset in arena mode. */
+    /**
+     * One connection: requests in turn. In arena mode the connection's own buffer, which holds the
+     * request head and whatever the client sent after it, lives in the arena's generation, and
+     * each request is served in a checkpoint of it: everything the request allocated is freed
+     * when it ends, while the bytes already read of the next request stay where they are.
+     */
     private final class Connection {
         private final SocketChannel channel;
         private final Deadline deadline;
         private final SegmentAllocator allocator;
         private final Arena arena;                 // null in heap mode
-        private byte[] pipelined = new byte[0];    // bytes of the next request, read with this one
+        /** Bytes read from the client: [consumed, filled) are not yet parsed. */
+        private final MemorySegment inbound;
+        private long filled;
+        private long consumed;
         private long served;
 
         Connection(SocketChannel channel, Deadline deadline, SegmentAllocator allocator, Arena arena) {
@@ -257,66 +268,211 @@ public final class ArenaHttpServer implements AutoCloseable {
             this.deadline = deadline;
             this.allocator = allocator;
             this.arena = arena;
+            this.inbound = allocator.allocate(MAX_HEAD);
         }
 
         void run() throws IOException {
             boolean keepAlive = true;
             while (keepAlive) {
                 try {
-                    keepAlive = serveOne();
+                    keepAlive = arena == null ? serveOne() : serveOneInCheckpoint();
                 } catch (ArenaLimitException tooBig) {
                     respondAndClose("413 Content Too Large");
                     return;
                 }
-                if (arena != null) {
-                    arena.reset();
-                }
+            }
+        }
+
+        private boolean serveOneInCheckpoint() throws IOException {
+            try (Arena.Checkpoint request = arena.checkpoint()) {
+                return serveOne();         // whatever it allocates is freed here; inbound stays
             }
         }
 
         /** Reads, parses and answers one request; returns whether the connection stays open. */
         private boolean serveOne() throws IOException {
-            MemorySegment buffer = allocator.allocate(MAX_HEAD);
-            MemorySegment.copy(MemorySegment.ofArray(pipelined), 0, buffer, 0, pipelined.length);
-            long filled = pipelined.length;
+            keepUnconsumedBytes();
             long end;
-            while ((end = RequestHead.endOfHead(buffer, filled)) < 0) {
+            while ((end = RequestHead.endOfHead(inbound, filled)) < 0) {
                 if (filled == MAX_HEAD) {
                     respondAndClose("431 Request Header Fields Too Large");
                     return false;
                 }
-                int read = read(buffer.asSlice(filled).asByteBuffer());
-                if (read < 0) {
+                if (readMore() < 0) {
                     return false;                  // closed by the client, maybe mid-request
                 }
-                filled += read;
             }
+            consumed = end;
             RequestHead head;
-            long bodyBytes;
+            MemorySegment body;
             try {
-                head = RequestHead.parse(buffer, end);
-                bodyBytes = contentLength(head);
+                head = RequestHead.parse(inbound, end);
+                body = isChunked(head) ? readChunkedBody() : readBody(contentLength(head));
             } catch (RequestHead.MalformedException e) {
                 respondAndClose("400 Bad Request");
                 return false;
-            }
-            if (bodyBytes > MAX_BODY) {
+            } catch (BodyTooLargeException e) {
                 respondAndClose("413 Content Too Large");
                 return false;
             }
-            MemorySegment body = allocator.allocate(bodyBytes);
-            long inBuffer = Math.min(bodyBytes, filled - end);
-            MemorySegment.copy(buffer, end, body, 0, inBuffer);
-            for (long got = inBuffer; got < bodyBytes; ) {
-                int read = read(body.asSlice(got).asByteBuffer());
+            if (body == null) {
+                return false;                      // closed by the client mid-body
+            }
+            respond(head, body);
+            return head.keepAlive();
+        }
+
+        /** Moves the bytes of the next request, read with the last one, to the front of the buffer. */
+        private void keepUnconsumedBytes() {
+            MemorySegment.copy(inbound, consumed, inbound, 0, filled - consumed);
+            filled -= consumed;
+            consumed = 0;
+        }
+
+        /** Reads what the client sent into the free end of the buffer: the count, or -1 at its end. */
+        private int readMore() throws IOException {
+            int read = read(inbound.asSlice(filled).asByteBuffer());
+            if (read > 0) {
+                filled += read;
+            }
+            return read;
+        }
+
+        /** A body of {@code length} bytes: what was read with the head, then straight from the socket. */
+        private MemorySegment readBody(long length) throws IOException, BodyTooLargeException {
+            if (length > MAX_BODY) {
+                throw new BodyTooLargeException();
+            }
+            MemorySegment body = allocator.allocate(length);
+            return readInto(body, 0, length) ? body : null;
+        }
+
+        /** Fills {@code length} bytes of {@code target} from {@code offset}; false if the client closed first. */
+        private boolean readInto(MemorySegment target, long offset, long length) throws IOException {
+            long inBuffer = Math.min(length, filled - consumed);
+            MemorySegment.copy(inbound, consumed, target, offset, inBuffer);
+            consumed += inBuffer;
+            for (long got = inBuffer; got < length; ) {
+                int read = read(target.asSlice(offset + got, length - got).asByteBuffer());
                 if (read < 0) {
                     return false;
                 }
                 got += read;
             }
-            pipelined = buffer.asSlice(end + inBuffer, filled - end - inBuffer).toArray(JAVA_BYTE);
-            respond(head, body);
-            return head.keepAlive();
+            return true;
+        }
+
+        /**
+         * A chunked body (RFC 9112 section 7.1), read into one slice that grows as chunks arrive:
+         * in arena mode it grows in place while its block has room, and its capacity doubles, so
+         * that a body of n bytes takes at most 2n bytes however many chunks it came in.
+         * Extensions and trailer fields are read and ignored.
+         *
+         * @return the body, or null if the client closed first
+         */
+        private MemorySegment readChunkedBody() throws IOException, RequestHead.MalformedException,
+                BodyTooLargeException {
+            MemorySegment body = allocator.allocate(0);
+            long length = 0;
+            for (long size; (size = readChunkSize()) != 0; ) {
+                if (size < 0) {
+                    return null;
+                }
+                if (size > MAX_BODY - length) {
+                    throw new BodyTooLargeException();
+                }
+                if (length + size > body.byteSize()) {
+                    body = grow(body, Math.min(MAX_BODY, Math.max(length + size, 2 * body.byteSize())));
+                }
+                if (!readInto(body, length, size)) {
+                    return null;
+                }
+                long crlf = readLine();
+                if (crlf < 0) {
+                    return null;
+                }
+                if (crlf != consumed) {
+                    throw new RequestHead.MalformedException("chunk data longer than its size");
+                }
+                consumed = crlf + 2;
+                length += size;
+            }
+            for (long line; (line = readLine()) != consumed; consumed = line + 2) {   // trailer fields
+                if (line < 0) {
+                    return null;
+                }
+            }
+            consumed += 2;
+            return body.asSlice(0, length);
+        }
+
+        /** In arena mode {@link Arena#grow}; in heap mode a new array and a copy, as ArrayList grows. */
+        private MemorySegment grow(MemorySegment slice, long newSize) {
+            if (arena != null) {
+                return arena.grow(slice, newSize);
+            }
+            MemorySegment grown = allocator.allocate(newSize);
+            MemorySegment.copy(slice, 0, grown, 0, slice.byteSize());
+            return grown;
+        }
+
+        /** Reads a chunk-size line: the size, or -1 if the client closed first. */
+        private long readChunkSize() throws IOException, RequestHead.MalformedException {
+            long end = readLine();
+            if (end < 0) {
+                return -1;
+            }
+            long digitsEnd = RequestHead.indexOf(inbound, consumed, end, ';');   // an extension follows
+            MemorySegment digits = RequestHead.trim(inbound.asSlice(consumed, digitsEnd - consumed));
+            consumed = end + 2;
+            if (digits.byteSize() == 0 || digits.byteSize() > 15) {
+                throw new RequestHead.MalformedException("bad chunk size");
+            }
+            long size = 0;
+            for (long i = 0; i < digits.byteSize(); i++) {
+                int digit = Character.digit(digits.get(JAVA_BYTE, i), 16);
+                if (digit < 0) {
+                    throw new RequestHead.MalformedException("bad chunk size");
+                }
+                size = size * 16 + digit;
+            }
+            return size;
+        }
+
+        /**
+         * Makes sure a whole line, ended by CRLF, is in the buffer from {@code consumed}, reading
+         * more if needed: returns where its CR is, or -1 if the client closed first.
+         */
+        private long readLine() throws IOException, RequestHead.MalformedException {
+            long cr;
+            while ((cr = RequestHead.indexOf(inbound, consumed, filled - 1, '\r')) >= filled - 1
+                    || inbound.get(JAVA_BYTE, cr + 1) != '\n') {
+                if (cr < filled - 1) {
+                    throw new RequestHead.MalformedException("CR without LF");
+                }
+                if (filled == MAX_HEAD) {
+                    if (consumed == 0) {
+                        throw new RequestHead.MalformedException("line too long");
+                    }
+                    keepUnconsumedBytes();
+                }
+                if (readMore() < 0) {
+                    return -1;
+                }
+            }
+            return cr;
+        }
+
+        private boolean isChunked(RequestHead head) throws RequestHead.MalformedException {
+            MemorySegment coding = head.header("Transfer-Encoding");
+            if (coding == null) {
+                return false;
+            }
+            if (!RequestHead.equalsAsciiIgnoreCase(RequestHead.trim(coding), "chunked")
+                    || !head.headers("Content-Length").isEmpty()) {
+                throw new RequestHead.MalformedException("only chunked, and never with Content-Length");
+            }
+            return true;
         }
 
         /**
@@ -325,9 +481,6 @@ public final class ArenaHttpServer implements AutoCloseable {
          * same number, or the framing is invalid and the request gets 400.
          */
         private long contentLength(RequestHead head) throws RequestHead.MalformedException {
-            if (head.header("Transfer-Encoding") != null) {
-                throw new RequestHead.MalformedException("chunked bodies are not supported");
-            }
             long length = -1;
             for (MemorySegment value : head.headers("Content-Length")) {
                 long start = 0;
@@ -368,6 +521,7 @@ public final class ArenaHttpServer implements AutoCloseable {
                     .ascii(",\"target\":").jsonString(head.target())
                     .ascii(",\"headers\":").number(head.headers().size())
                     .ascii(",\"bodyBytes\":").number(body.byteSize())
+                    .ascii(",\"bodyCrc32\":").number(crc32(body))
                     .ascii(",\"requestOnConnection\":").number(served)
                     .ascii("}\n").written();
             MemorySegment response = new ResponseWriter(allocator.allocate(160 + out.byteSize()))
@@ -421,6 +575,23 @@ public final class ArenaHttpServer implements AutoCloseable {
                 deadline.nanos = 0;
             }
         }
+    }
+
+    /** A body larger than {@link #MAX_BODY}: the request gets 413. */
+    private static final class BodyTooLargeException extends Exception {
+        BodyTooLargeException() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** {@return the CRC-32 of the bytes, so that a client can check the body arrived whole} */
+    private static long crc32(MemorySegment bytes) {
+        if (bytes.byteSize() == 0) {
+            return 0;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(bytes.asByteBuffer());
+        return crc.getValue();
     }
 
     private static void closeQuietly(SocketChannel channel) {

@@ -26,8 +26,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -159,6 +161,85 @@ class ArenaHttpServerTest {
             String answer = rawAscii("POST / HTTP/1.1\r\nConnection: close\r\n" + same + "\r\n\r\nabc");
             assertTrue(answer.startsWith("HTTP/1.1 200 ") && answer.contains("\"bodyBytes\":3"), same + " -> " + answer);
         }
+    }
+
+    /** A chunked body of {@code content}, cut into chunks of random sizes, with an extension and a trailer. */
+    private static String chunked(byte[] content, SplittableRandom random) {
+        StringBuilder body = new StringBuilder();
+        for (int at = 0; at < content.length; ) {
+            int size = Math.min(content.length - at, random.nextInt(1, 5000));
+            body.append(Integer.toHexString(size)).append(random.nextBoolean() ? ";ext=1" : "").append("\r\n")
+                    .append(new String(content, at, size, StandardCharsets.ISO_8859_1)).append("\r\n");
+            at += size;
+        }
+        return body.append("0\r\nX-Trailer: yes\r\n\r\n").toString();
+    }
+
+    private static long crc32(byte[] bytes) {
+        CRC32 crc = new CRC32();
+        crc.update(bytes);
+        return crc.getValue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void chunkedBodiesArriveWholeWhateverTheirChunks(ArenaHttpServer.Mode mode) throws Exception {
+        start(mode);
+        SplittableRandom random = new SplittableRandom(11);
+        for (int length : new int[] {0, 1, 100, 5000, 70_000, (int) ArenaHttpServer.MAX_BODY}) {
+            byte[] content = new byte[length];
+            random.nextBytes(content);
+            String answer = rawAscii("POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + chunked(content, random));
+            assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+            assertTrue(answer.contains("\"bodyBytes\":" + length + ",\"bodyCrc32\":" + crc32(content)),
+                    length + " bytes -> " + answer);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void badChunkedFramingGets400AndTooMuchGets413(ArenaHttpServer.Mode mode) throws Exception {
+        start(mode);
+        for (String invalid : List.of("Transfer-Encoding: gzip\r\n\r\n",
+                "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                "Transfer-Encoding: chunked\r\n\r\n\r\n",
+                "Transfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n",
+                "Transfer-Encoding: chunked\r\n\r\n3\rabc\r\n0\r\n\r\n")) {
+            String answer = rawAscii("POST / HTTP/1.1\r\n" + invalid);
+            assertTrue(answer.startsWith("HTTP/1.1 400 "), invalid + " -> " + answer);
+        }
+        String tooMuch = rawAscii("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Long.toHexString(ArenaHttpServer.MAX_BODY + 1) + "\r\n");
+        assertTrue(tooMuch.startsWith("HTTP/1.1 413 "), tooMuch);
+        assertTrue(rawAscii("GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200 "));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void pipelinedRequestsAreServedFromTheBytesReadAhead(ArenaHttpServer.Mode mode) throws Exception {
+        start(mode);
+        SplittableRandom random = new SplittableRandom(3);
+        byte[] content = new byte[3000];
+        random.nextBytes(content);
+        StringBuilder requests = new StringBuilder();
+        for (int i = 1; i <= 50; i++) {
+            requests.append(switch (i % 3) {
+                case 0 -> "GET /p/" + i + " HTTP/1.1\r\n\r\n";
+                case 1 -> "POST /p/" + i + " HTTP/1.1\r\nContent-Length: 3000\r\n\r\n"
+                        + new String(content, StandardCharsets.ISO_8859_1);
+                default -> "POST /p/" + i + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(content, random);
+            });
+        }
+        String answers = rawAscii(requests + "GET /last HTTP/1.1\r\nConnection: close\r\n\r\n");
+        for (int i = 1; i <= 50; i++) {
+            String expected = "\"target\":\"/p/" + i + "\",\"headers\":" + (i % 3 == 0 ? 0 : 1)
+                    + ",\"bodyBytes\":" + (i % 3 == 0 ? "0,\"bodyCrc32\":0" : "3000,\"bodyCrc32\":" + crc32(content))
+                    + ",\"requestOnConnection\":" + i + "}";
+            assertTrue(answers.contains(expected), "answer " + i + " missing: " + expected);
+        }
+        assertTrue(answers.contains("\"requestOnConnection\":51}"));
     }
 
     @ParameterizedTest
