@@ -44,6 +44,13 @@ import java.lang.invoke.VarHandle;
  * within {@linkplain Builder#retainBytes(long) retainBytes}, and frees the rest. It costs a little
  * per block, plus, in a zeroed arena, clearing the bytes the round used.
  *
+ * <h2>Request scopes and growing slices</h2>
+ * A connection's arena can serve each request in a {@linkplain #checkpoint() checkpoint}:
+ * closing it frees everything allocated since, and keeps what was allocated before, such as the
+ * bytes read ahead for the next request. Checkpoints nest, and each is a level with a scope of
+ * its own. {@link #grow(MemorySegment, long)} extends the last slice in place when its block has
+ * room, and copies it otherwise, for data of unknown length.
+ *
  * <h2>Temporal safety</h2>
  * Every slice belongs to the arena's current <em>generation</em>, a confined JDK arena that
  * {@code reset()} and {@code close()} close. Reading or writing a slice after that throws
@@ -506,7 +513,7 @@ public final class Arena implements java.lang.foreign.Arena {
      * Frees every slice at once and rewinds to the first block. Blocks are kept for the next
      * round up to {@linkplain Builder#retainBytes(long) retainBytes}, cleared if the arena is
      * zeroed; the rest are freed. Every slice allocated before becomes inaccessible, its cleanup
-     * actions run, and {@link #scope()} returns a new scope.
+     * actions run, every open checkpoint is discarded, and {@link #scope()} returns a new scope.
      *
      * {@snippet :
      * MemorySegment stale = arena.allocate(100);
