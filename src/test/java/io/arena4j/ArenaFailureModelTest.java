@@ -27,9 +27,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Seeded random sequences of every call an arena takes, refused ones most of all: allocations
  * that fit, that cross the limit, that the C library refuses; resets and closes with cleanup
  * actions that throw, or while a downcall holds the scope; hand-offs and claims refused on
- * another thread. After every step the arena is checked against a model: a refused call changed
- * nothing, live slices are intact, and every native byte the C library handed out is one the
- * arena accounts for, so that after the last close none is left.
+ * another thread; checkpoints taken and closed, with cleanups that throw and while a downcall
+ * holds a slice of theirs. After every step the arena is checked against a model: a refused call
+ * changed nothing, live slices are intact, the slices of closed levels are dead, and every native
+ * byte the C library handed out is one the arena accounts for, so that after the last close none
+ * is left.
  */
 class ArenaFailureModelTest {
 
@@ -47,7 +49,10 @@ class ArenaFailureModelTest {
 
     private record Request(long size, long alignment) {}
 
-    private record Live(MemorySegment slice, byte pattern) {}
+    private record Live(MemorySegment slice, byte pattern, int level) {}
+
+    /** An open checkpoint, the bytes handed out and the requests of the round when it was taken. */
+    private record Level(Arena.Checkpoint checkpoint, long allocatedAtMark, int roundAtMark) {}
 
     /** The test's own view of one arena, and the checks it makes after every step. */
     private static final class Model {
@@ -58,6 +63,15 @@ class ArenaFailureModelTest {
         Arena arena;
         final TreeMap<Long, Live> live = new TreeMap<>();
         final List<Request> round = new ArrayList<>();
+        final List<Level> levels = new ArrayList<>();
+        /** Checkpoints closed or discarded: closing one again must be refused. */
+        final List<Arena.Checkpoint> closedCheckpoints = new ArrayList<>();
+        /**
+         * Whether a checkpoint closed in this round. A rewind may free the kept block the round
+         * started in, so the replay of the round in a fresh arena no longer tells what the limit
+         * must refuse; ArenaCheckpointTest covers the limit across rewinds instead.
+         */
+        boolean roundRewound;
         long allocated;
         boolean owned = true;
         /** Whether the arena held a regular block when the round began: the round starts in it. */
@@ -101,7 +115,7 @@ class ArenaFailureModelTest {
                 assertTrue(above == null || slice.address() + slice.byteSize() <= above.getKey());
                 byte pattern = (byte) random.nextInt(1, 256);
                 slice.fill(pattern);
-                live.put(slice.address(), new Live(slice, pattern));
+                live.put(slice.address(), new Live(slice, pattern, levels.size()));
             }
             round.add(request);
             allocated += request.size();
@@ -110,10 +124,31 @@ class ArenaFailureModelTest {
         /** The live slices died, as at a reset or close, and a new round begins. */
         void endRound() {
             roundStartsInAKeptBlock = !arena.toString().contains("(0 regular");
+            levels.forEach(l -> closedCheckpoints.add(l.checkpoint()));
+            levels.clear();
+            roundRewound = false;
             live.values().forEach(l -> assertFalse(l.slice().scope().isAlive(), "a stale slice is dead"));
             live.clear();
             round.clear();
             allocated = 0;
+        }
+
+        /** Level {@code level} and those inside it were closed: their slices are dead, the rest intact. */
+        void closedLevel(int level) {
+            Level closed = levels.get(level - 1);
+            live.values().removeIf(l -> {
+                if (l.level() >= level) {
+                    assertFalse(l.slice().scope().isAlive(), "a slice of a closed level is dead");
+                    return true;
+                }
+                return false;
+            });
+            allocated = closed.allocatedAtMark();
+            round.subList(closed.roundAtMark(), round.size()).clear();
+            while (levels.size() >= level) {
+                closedCheckpoints.add(levels.removeLast().checkpoint());
+            }
+            roundRewound = true;
         }
 
         void checkLiveSlices() {
@@ -139,6 +174,9 @@ class ArenaFailureModelTest {
          * first request goes), refuses this request too after serving the round's requests.
          */
         void assertAFreshArenaRefusesToo(Request refused) {
+            if (roundRewound) {
+                return;
+            }
             CountingBlocks scratch = new CountingBlocks();
             try (Arena fresh = build(scratch)) {
                 if (roundStartsInAKeptBlock) {
@@ -165,22 +203,26 @@ class ArenaFailureModelTest {
         try {
             for (int step = 0; step < STEPS; step++) {
                 int dice = random.nextInt(100);
-                if (dice < 70) {
+                if (dice < 60) {
                     allocate(m, random, randomRequest(random, maxBytes), false);
-                } else if (dice < 76) {
+                } else if (dice < 66) {
                     allocate(m, random, new Request(random.nextLong(maxBytes == Arena.UNLIMITED ? 1 << 20 : maxBytes)
                             + BLOCK_SIZE, 8), false);                       // often over the limit
-                } else if (dice < 82) {
+                } else if (dice < 72) {
                     allocate(m, random, randomRequest(random, maxBytes), true);    // calloc may fail
-                } else if (dice < 88) {
+                } else if (dice < 78) {
                     end(m, random, "reset");
-                } else if (dice < 90) {
+                } else if (dice < 80) {
                     end(m, random, "close");
-                } else if (dice < 93) {
+                } else if (dice < 83) {
                     end(m, random, "resetAndDisown");
                     refusedClaimFromAnotherThread(m, otherThread);
-                } else {
+                } else if (dice < 86) {
                     heldScope(m, random);
+                } else if (dice < 95) {
+                    takeCheckpoint(m);
+                } else {
+                    closeCheckpoint(m, random);
                 }
                 m.checkInvariants();
             }
@@ -190,7 +232,8 @@ class ArenaFailureModelTest {
         }
         m.blocks.assertAllFreed();
         List<String> expected = new ArrayList<>(List.of("calloc refused", "claim refused", "cleanup threw",
-                "held scope refused", "closed"));
+                "held scope refused", "closed", "checkpoint closed", "nested checkpoints closed",
+                "checkpoint cleanup threw", "held checkpoint refused", "discarded checkpoint refused"));
         if (maxBytes != Arena.UNLIMITED) {
             expected.add("limit refused");
         }
@@ -282,6 +325,69 @@ class ArenaFailureModelTest {
         slice.reinterpret(arena, s -> {
             throw failure;
         });
+    }
+
+    private static void takeCheckpoint(Model m) {
+        if (!m.owned || m.levels.size() == 5) {
+            return;
+        }
+        m.levels.add(new Level(m.arena.checkpoint(), m.allocated, m.round.size()));
+    }
+
+    /**
+     * Closes a random open level, after maybe registering a cleanup that throws in the innermost
+     * one, or tries to while a downcall holds a slice of the innermost level, which must be
+     * refused and change nothing; or closes a checkpoint closed before, which must be refused too.
+     */
+    private static void closeCheckpoint(Model m, SplittableRandom random) {
+        if (!m.closedCheckpoints.isEmpty() && (m.levels.isEmpty() || random.nextInt(4) == 0)) {
+            Arena.Checkpoint stale = m.closedCheckpoints.get(random.nextInt(m.closedCheckpoints.size()));
+            String before = m.state();
+            assertThrows(IllegalStateException.class, stale::close);
+            assertEquals(before, m.state(), "closing a closed checkpoint changes nothing");
+            m.saw("discarded checkpoint refused");
+            return;
+        }
+        if (m.levels.isEmpty()) {
+            return;
+        }
+        int level = 1 + random.nextInt(m.levels.size());
+        Arena.Checkpoint checkpoint = m.levels.get(level - 1).checkpoint();
+        MemorySegment slice;
+        try {
+            slice = m.arena.allocate(8, 4);
+        } catch (OutOfMemoryError limit) {
+            slice = null;
+        }
+        if (slice != null) {
+            m.allocated(slice, new Request(8, 4), random);
+        }
+        if (slice != null && random.nextInt(3) == 0) {
+            String before = m.state();
+            Throwable refused = TestSupport.whileHeldByDowncall(slice, checkpoint::close);
+            if (!(refused instanceof IllegalStateException)) {
+                fail("closing a level while a downcall holds its slice must be refused: " + refused);
+            }
+            assertEquals(before, m.state(), "refused while held: nothing changed");
+            m.checkLiveSlices();
+            m.saw("held checkpoint refused");
+            return;
+        }
+        RuntimeException failure = null;
+        if (slice != null && random.nextBoolean()) {
+            failure = new RuntimeException("cleanup of a level");
+            reinterpret(slice, m.arena, failure);
+        }
+        m.checkLiveSlices();
+        if (failure == null) {
+            checkpoint.close();
+        } else {
+            assertSame(failure, assertThrows(RuntimeException.class, checkpoint::close));
+            m.saw("checkpoint cleanup threw");
+        }
+        m.saw(level < m.levels.size() ? "nested checkpoints closed" : "checkpoint closed");
+        m.closedLevel(level);
+        m.checkLiveSlices();
     }
 
     private static void refusedClaimFromAnotherThread(Model m, ExecutorService otherThread) throws Exception {
