@@ -738,8 +738,12 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /**
-     * Returns the scope of the slices handed out since the last reset. It stops being alive at the
-     * next {@link #reset()} or {@link #close()}, and a new scope takes its place after a reset.
+     * Returns the scope of the slices the arena hands out now: those of the innermost open
+     * checkpoint, or, with none open, those handed out since the last reset. It stops being alive
+     * when that checkpoint closes, or at the next {@link #reset()} or {@link #close()}, and a new
+     * scope takes its place after a reset. Asked by the owner, it gives a checkpoint that has
+     * handed out nothing yet its scope; another thread is given the scope of the innermost level
+     * that has one.
      *
      * {@snippet :
      * MemorySegment.Scope before = arena.scope();
