@@ -144,6 +144,14 @@ public final class Arena implements java.lang.foreign.Arena {
      * new binding. It is never handed out, and every offset used lies in a block of this arena.
      */
     private MemorySegment addressSpace;
+    /**
+     * True when a checkpoint with a scope of its own has closed and addressSpace still binds its
+     * dead scope: the next slow path, grow() or scope() puts back the scope of the level now
+     * innermost. Putting it back at once would cost a reference write into this long-lived
+     * object, a G1 fence, for every request, though the next request usually opens a level of
+     * its own first. While true, limit stays NO_BLOCK_LIMIT.
+     */
+    private boolean spaceStale;
     /** True while cleanup actions of a level run: the arena is then as good as closed. */
     private boolean ending;
     /** The generation (level 0) and the open checkpoints above it, with their marks and scopes. */
@@ -282,6 +290,10 @@ public final class Arena implements java.lang.foreign.Arena {
             openLevel();
             return allocate(byteSize, byteAlignment);
         }
+        if (spaceStale) {
+            restoreSpace();
+            return allocate(byteSize, byteAlignment);
+        }
         long needed = byteSize + alignmentSlack(byteAlignment);
         if (needed < 0) {
             throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
@@ -391,9 +403,17 @@ public final class Arena implements java.lang.foreign.Arena {
     /** Opens the scope of the innermost level: from now on, slices are cut in it. */
     private void openLevel() {
         java.lang.foreign.Arena scope = java.lang.foreign.Arena.ofConfined();
+        levels.open(scope, spaceStale ? null : addressSpace);
         addressSpace = bind(scope);
-        levels.open(scope, addressSpace);
+        spaceStale = false;
         limit = blockEnd;
+    }
+
+    /** Binds addressSpace to the scope of the innermost level that has one again: see spaceStale. */
+    private void restoreSpace() {
+        addressSpace = levels.spaceBelow(levels.depth() + 1);
+        spaceStale = false;
+        limit = levelPending() ? NO_BLOCK_LIMIT : blockEnd;
     }
 
     /** Closes {@code level} and every level inside it, then rewinds to its mark: see {@link Checkpoint#close()}. */
@@ -425,11 +445,11 @@ public final class Arena implements java.lang.foreign.Arena {
         paddingBytes = levels.paddingBytes(level);
         handedOutBefore = levels.handedOutBefore(level);
         MemorySegment outer = levels.spaceBelow(level);
-        if (addressSpace != outer) {  // see Levels: no reference written unless a level had a scope
-            addressSpace = outer;
+        if (outer != null && outer != addressSpace) {
+            spaceStale = true;        // a closed level's scope: put back lazily, see spaceStale
         }
         levels.discardAbove(level - 1);
-        limit = levelPending() ? NO_BLOCK_LIMIT : blockEnd;
+        limit = levelPending() || spaceStale ? NO_BLOCK_LIMIT : blockEnd;
     }
 
     /** Rewinds the chain to the mark of {@code level}, when blocks were entered or taken since. */
@@ -488,6 +508,9 @@ public final class Arena implements java.lang.foreign.Arena {
         }
         if (closed || ending || !slice.scope().isAlive()) {
             throw alreadyClosed();
+        }
+        if (spaceStale) {
+            restoreSpace();
         }
         if (levelPending() || !slice.scope().equals(addressSpace.scope())) {
             throw new IllegalArgumentException("Not a slice of this arena's innermost level: " + slice);
@@ -631,6 +654,10 @@ public final class Arena implements java.lang.foreign.Arena {
             }
         }
         levels.discardAbove(last);
+        if (last == 0 && addressSpace != levels.generationSpace()) {
+            addressSpace = levels.generationSpace();     // what an unowned or closed arena shows
+            spaceStale = false;
+        }
         return failure;
     }
 
@@ -687,6 +714,7 @@ public final class Arena implements java.lang.foreign.Arena {
     private void startGeneration() {
         java.lang.foreign.Arena generation = java.lang.foreign.Arena.ofConfined();
         addressSpace = bind(generation);
+        spaceStale = false;
         levels.startGeneration(generation, addressSpace);
         enterFirstKept();
     }
@@ -756,7 +784,7 @@ public final class Arena implements java.lang.foreign.Arena {
         if (levelPending() && owner == Thread.currentThread() && !ending) {
             openLevel();
         }
-        return addressSpace.scope();
+        return spaceStale ? levels.spaceBelow(levels.depth() + 1).scope() : addressSpace.scope();
     }
 
     /**

@@ -148,6 +148,29 @@ class ArenaCheckpointTest {
         }
 
         @Test
+        void afterALevelClosesEveryCallCutsSlicesInTheRightLevel() {
+            try (Arena arena = Arena.create()) {
+                MemorySegment outer = arena.allocate(10);
+                for (int round = 0; round < 3; round++) {
+                    try (var request = arena.checkpoint()) {
+                        assertNotEquals(outer.scope(), arena.allocate(10).scope());
+                    }
+                    try (var next = arena.checkpoint()) {           // has no scope yet
+                        assertThrows(IllegalArgumentException.class, () -> arena.grow(outer, 20));
+                        MemorySegment slice = arena.allocate(10);
+                        assertNotEquals(outer.scope(), slice.scope(), "cut in the new level, not the outer one");
+                        assertEquals(arena.scope(), slice.scope());
+                    }
+                    assertEquals(outer.scope(), arena.scope());
+                    MemorySegment again = arena.allocate(10);
+                    assertEquals(outer.scope(), again.scope(), "back in the outer level");
+                    MemorySegment grown = arena.grow(again, 30);
+                    assertEquals(again.address(), grown.address());
+                }
+            }
+        }
+
+        @Test
         void aSliceMayBeBoundToALevelWithACleanupThatRunsWhenTheLevelCloses() {
             try (Arena arena = Arena.create()) {
                 List<String> ran = new ArrayList<>();
