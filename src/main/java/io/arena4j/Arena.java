@@ -377,9 +377,9 @@ public final class Arena implements java.lang.foreign.Arena {
      * }
      *
      * <p>{@link #scope()} is the scope of the innermost open level, and slices allocated in a level
-     * belong to it. A level costs nothing until it hands out its first slice or its scope is asked
-     * for; then it opens a confined JDK arena of its own, so that its slices die, as JDK segments
-     * do, when it is closed. Like {@link #allocate(long, long)}, a thread may take a checkpoint of
+     * belong to it. A level has no JDK arena until it hands out its first slice or its scope is
+     * asked for; then it opens a confined JDK arena of its own, so that its slices die, as JDK
+     * segments do, when it is closed. Like {@link #allocate(long, long)}, a thread may take a checkpoint of
      * an arena nobody owns, and becomes its owner.
      *
      * @return the checkpoint, open until it, a checkpoint outside it, {@link #reset()} or
