@@ -406,22 +406,28 @@ public final class Arena implements java.lang.foreign.Arena {
         levels.open(scope, spaceStale ? null : addressSpace);
         addressSpace = bind(scope);
         spaceStale = false;
-        limit = blockEnd;
+        openFastPath();
     }
 
     /** Binds addressSpace to the scope of the innermost level that has one again: see spaceStale. */
     private void restoreSpace() {
-        addressSpace = levels.spaceBelow(levels.depth() + 1);
+        addressSpace = levels.innermostSpace();
         spaceStale = false;
-        limit = levelPending() ? NO_BLOCK_LIMIT : blockEnd;
+        openFastPath();
+    }
+
+    /**
+     * Lets the fast path carve from the current block again, unless a level waits to open its
+     * scope or addressSpace is stale: then every request must reach the slow path, which sees to
+     * both first.
+     */
+    private void openFastPath() {
+        limit = levelPending() || spaceStale ? NO_BLOCK_LIMIT : blockEnd;
     }
 
     /** Closes {@code level} and every level inside it, then rewinds to its mark: see {@link Checkpoint#close()}. */
     private void close(Checkpoint checkpoint) {
-        Thread caller = Thread.currentThread();
-        if (owner != caller && owner != null) {
-            throw wrongThread(owner, caller);
-        }
+        refuseOtherOwner();
         if (closed || ending || !levels.isOpen(checkpoint.level, checkpoint.serial)) {
             throw alreadyClosed();
         }
@@ -449,7 +455,7 @@ public final class Arena implements java.lang.foreign.Arena {
             spaceStale = true;        // a closed level's scope: put back lazily, see spaceStale
         }
         levels.discardAbove(level - 1);
-        limit = levelPending() || spaceStale ? NO_BLOCK_LIMIT : blockEnd;
+        openFastPath();
     }
 
     /** Rewinds the chain to the mark of {@code level}, when blocks were entered or taken since. */
@@ -502,10 +508,7 @@ public final class Arena implements java.lang.foreign.Arena {
      * @throws WrongThreadException if another thread owns the arena
      */
     public MemorySegment grow(MemorySegment slice, long newByteSize) {
-        Thread caller = Thread.currentThread();
-        if (owner != caller && owner != null) {
-            throw wrongThread(owner, caller);
-        }
+        refuseOtherOwner();
         if (closed || ending || !slice.scope().isAlive()) {
             throw alreadyClosed();
         }
@@ -784,7 +787,7 @@ public final class Arena implements java.lang.foreign.Arena {
         if (levelPending() && owner == Thread.currentThread() && !ending) {
             openLevel();
         }
-        return spaceStale ? levels.spaceBelow(levels.depth() + 1).scope() : addressSpace.scope();
+        return spaceStale ? levels.innermostSpace().scope() : addressSpace.scope();
     }
 
     /**
@@ -891,6 +894,18 @@ public final class Arena implements java.lang.foreign.Arena {
         }
         assert !closed : "a closed arena keeps the owner that closed it";
         startGeneration();
+    }
+
+    /**
+     * Refuses a caller other than the owner, without claiming an arena nobody owns: for calls on
+     * slices or checkpoints, which an unowned arena has none of alive (they then fail as dead).
+     */
+    private void refuseOtherOwner() {
+        Thread holder = owner;
+        Thread caller = Thread.currentThread();
+        if (holder != caller && holder != null) {
+            throw wrongThread(holder, caller);
+        }
     }
 
     private static WrongThreadException wrongThread(Thread holder, Thread caller) {

@@ -119,6 +119,11 @@ final class Levels {
         return spaces[openLevelBelow(level)];
     }
 
+    /** {@return the kept address space of the innermost level that has a scope; see {@link #spaceBelow}} */
+    MemorySegment innermostSpace() {
+        return spaceBelow(depth + 1);
+    }
+
     /** {@return the address space of the generation} */
     MemorySegment generationSpace() {
         return spaces[0];
