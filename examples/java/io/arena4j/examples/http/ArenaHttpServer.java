@@ -425,18 +425,7 @@ public final class ArenaHttpServer implements AutoCloseable {
             long digitsEnd = RequestHead.indexOf(inbound, consumed, end, ';');   // an extension follows
             MemorySegment digits = RequestHead.trim(inbound.asSlice(consumed, digitsEnd - consumed));
             consumed = end + 2;
-            if (digits.byteSize() == 0 || digits.byteSize() > 15) {
-                throw new RequestHead.MalformedException("bad chunk size");
-            }
-            long size = 0;
-            for (long i = 0; i < digits.byteSize(); i++) {
-                int digit = Character.digit(digits.get(JAVA_BYTE, i), 16);
-                if (digit < 0) {
-                    throw new RequestHead.MalformedException("bad chunk size");
-                }
-                size = size * 16 + digit;
-            }
-            return size;
+            return parseNumber(digits, 16, "bad chunk size");
         }
 
         /**
@@ -486,7 +475,8 @@ public final class ArenaHttpServer implements AutoCloseable {
                 long start = 0;
                 do {
                     long comma = RequestHead.indexOf(value, start, value.byteSize(), ',');
-                    long member = parseLength(RequestHead.trim(value.asSlice(start, comma - start)));
+                    long member = parseNumber(RequestHead.trim(value.asSlice(start, comma - start)), 10,
+                            "bad Content-Length");
                     if (length >= 0 && member != length) {
                         throw new RequestHead.MalformedException("different Content-Length values");
                     }
@@ -497,19 +487,24 @@ public final class ArenaHttpServer implements AutoCloseable {
             return Math.max(length, 0);
         }
 
-        private static long parseLength(MemorySegment digits) throws RequestHead.MalformedException {
+        /**
+         * Parses ASCII digits in {@code radix}, 1 to 15 of them, so that the number fits in a long
+         * whatever the radix; anything else is malformed, with {@code problem} as the reason.
+         */
+        private static long parseNumber(MemorySegment digits, int radix, String problem)
+                throws RequestHead.MalformedException {
             if (digits.byteSize() == 0 || digits.byteSize() > 15) {
-                throw new RequestHead.MalformedException("bad Content-Length");
+                throw new RequestHead.MalformedException(problem);
             }
-            long length = 0;
+            long number = 0;
             for (long i = 0; i < digits.byteSize(); i++) {
-                int digit = digits.get(JAVA_BYTE, i) - '0';
-                if (digit < 0 || digit > 9) {
-                    throw new RequestHead.MalformedException("bad Content-Length");
+                int digit = Character.digit(digits.get(JAVA_BYTE, i), radix);   // -1 for any non-ASCII byte too
+                if (digit < 0) {
+                    throw new RequestHead.MalformedException(problem);
                 }
-                length = length * 10 + digit;
+                number = number * radix + digit;
             }
-            return length;
+            return number;
         }
 
         private void respond(RequestHead head, MemorySegment body) throws IOException {
