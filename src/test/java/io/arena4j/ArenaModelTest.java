@@ -134,16 +134,9 @@ class ArenaModelTest {
                         } else {
                             allocated += newSize;
                         }
-                        if (newSize > 0) {
-                            assertDisjoint(live, grown);
-                        }
-                        byte pattern = (byte) random.nextInt(1, 256);
-                        grown.fill(pattern);
+                        addLive(live, grown, depth, random);
                         if (!inPlace) {
                             checkPatterns(Map.of(old.slice().address(), old));   // the old slice is untouched
-                        }
-                        if (newSize > 0) {
-                            live.put(grown.address(), new Live(grown, pattern, depth));
                         }
                         assertEquals(allocated, arena.allocatedBytes());
                         assertTrue(arena.reservedBytes() <= maxBytes, "limit respected");
@@ -164,17 +157,10 @@ class ArenaModelTest {
                 assertEquals(size, slice.byteSize());
                 assertEquals(0, slice.address() % alignment, "aligned");
                 assertEquals(arena.scope(), slice.scope());
-                if (size > 0) {
-                    assertDisjoint(live, slice);
-                }
                 if (zeroed) {
                     assertTrue(TestSupport.isZero(slice), "zeroed slice of " + size + " bytes at step " + step);
                 }
-                byte pattern = (byte) random.nextInt(1, 256);
-                slice.fill(pattern);
-                if (size > 0) {
-                    live.put(slice.address(), new Live(slice, pattern, depth));
-                }
+                addLive(live, slice, depth, random);
                 allocated += size;
                 assertEquals(allocated, arena.allocatedBytes());
                 assertTrue(arena.reservedBytes() <= maxBytes, "limit respected");
@@ -183,6 +169,21 @@ class ArenaModelTest {
             checkPatterns(live);
             assertEquals(List.of("close", "closed twice", "grown by copy", "grown in place", "nested close"),
                     List.copyOf(seen.keySet()), "every kind of step happened: " + seen);
+        }
+    }
+
+    /**
+     * Checks that a new or grown slice overlaps no live one, fills it with a fresh pattern, and
+     * records it as live in {@code level} (zero-byte slices occupy nothing and are not recorded).
+     */
+    private static void addLive(TreeMap<Long, Live> live, MemorySegment slice, int level, SplittableRandom random) {
+        if (slice.byteSize() > 0) {
+            assertDisjoint(live, slice);
+        }
+        byte pattern = (byte) random.nextInt(1, 256);
+        slice.fill(pattern);
+        if (slice.byteSize() > 0) {
+            live.put(slice.address(), new Live(slice, pattern, level));
         }
     }
 
