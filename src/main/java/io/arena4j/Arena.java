@@ -389,8 +389,7 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public Checkpoint checkpoint() {
         ensureOwnedByCaller();
-        long serial = levels.push(cursor, blockStart, paddingBytes, handedOutBefore,
-                blocks.markBlock(cursor == blockStart), blocks.markLarge(), blocks.changes());
+        long serial = levels.push();
         limit = NO_BLOCK_LIMIT;       // the level's first request takes the slow path, which opens it
         return new Checkpoint(this, levels.depth(), serial);
     }
@@ -400,8 +399,14 @@ public final class Arena implements java.lang.foreign.Arena {
         return levels.pending();
     }
 
-    /** Opens the scope of the innermost level: from now on, slices are cut in it. */
+    /**
+     * Opens the scope of the innermost level: from now on, slices are cut in it. The arena is
+     * about to change for the first time since the levels without a mark were taken, so their
+     * marks are taken first.
+     */
     private void openLevel() {
+        levels.mark(cursor, blockStart, paddingBytes, handedOutBefore,
+                blocks.markBlock(cursor == blockStart), blocks.markLarge(), blocks.changes());
         java.lang.foreign.Arena scope = java.lang.foreign.Arena.ofConfined();
         levels.open(scope, spaceStale ? null : addressSpace);
         addressSpace = bind(scope);
@@ -431,7 +436,8 @@ public final class Arena implements java.lang.foreign.Arena {
         if (closed || ending || !levels.isOpen(checkpoint.level, checkpoint.serial)) {
             throw alreadyClosed();
         }
-        Throwable cleanupFailure = endLevels(checkpoint.level);
+        // A level without a mark has allocated nothing: neither it nor any level inside it has a scope to end.
+        Throwable cleanupFailure = levels.isMarked(checkpoint.level) ? endLevels(checkpoint.level) : null;
         rewindTo(checkpoint.level);
         rethrow(cleanupFailure);
     }
@@ -442,6 +448,11 @@ public final class Arena implements java.lang.foreign.Arena {
      * be dead already.
      */
     private void rewindTo(int level) {
+        if (!levels.isMarked(level)) {
+            levels.dropUnmarked(level);       // nothing changed since it was taken
+            openFastPath();
+            return;
+        }
         if (levels.blockChanges(level) == blocks.changes()) {
             blocks.clear(levels.cursor(level), cursor);   // only the cursor moved: the common request
             cursor = levels.cursor(level);

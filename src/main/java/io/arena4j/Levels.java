@@ -12,7 +12,9 @@ import java.util.Arrays;
  * <p>Marks are kept in a primitive array, and a {@link Arena.Checkpoint} only names its level
  * and serial number, so that taking and closing a checkpoint writes no object reference into
  * the long-lived arena: such writes cost a memory fence in G1's write barrier (about 4.5 ns on
- * the benchmark machine), and were most of the cost of a checkpoint. For the same reason a
+ * the benchmark machine), and were most of the cost of a checkpoint. A mark is taken only when
+ * the arena first changes inside its level: a request that allocates nothing writes no mark,
+ * and its close has nothing to rewind. For the same reason a
  * level's address space is kept here only once a level above it opens and the arena's own
  * field stops pointing at it: until then the arena's field is the only copy.
  */
@@ -37,6 +39,8 @@ final class Levels {
      */
     private MemorySegment[] spaces = new MemorySegment[4];
     private int depth;
+    /** Levels 1 to marked have their marks; those above have seen no change of the arena yet. */
+    private int marked;
     private long lastSerial;
 
     /** {@return the number of open checkpoints: the innermost level} */
@@ -57,28 +61,46 @@ final class Levels {
     }
 
     /**
-     * Opens a level above the innermost one, with the mark given; it has no scope until
-     * {@link #open} gives it one.
+     * Opens a level above the innermost one, with no mark and no scope yet: {@link #mark} takes
+     * its mark, and {@link #open} gives it a scope, when it hands out its first slice.
      *
      * @return the serial number that names this level while it is open
      */
-    long push(long cursor, long blockStart, long paddingBytes, long handedOutBefore, int markBlock, int markLarge,
-              long blockChanges) {
+    long push() {
         int level = ++depth;
         if ((level + 1) * FIELDS > marks.length) {
             marks = Arrays.copyOf(marks, marks.length * 2);
             scopes = Arrays.copyOf(scopes, scopes.length * 2);
             spaces = Arrays.copyOf(spaces, spaces.length * 2);
         }
-        int at = level * FIELDS;
-        marks[at + CURSOR] = cursor;
-        marks[at + BLOCK_START] = blockStart;
-        marks[at + PADDING] = paddingBytes;
-        marks[at + HANDED_OUT] = handedOutBefore;
-        marks[at + BLOCK_AND_LARGE] = ((long) markBlock << 32) | (markLarge & 0xFFFF_FFFFL);
-        marks[at + BLOCK_CHANGES] = blockChanges;
-        marks[at + SERIAL] = ++lastSerial;
-        return lastSerial;
+        return marks[level * FIELDS + SERIAL] = ++lastSerial;
+    }
+
+    /**
+     * Takes the mark of every level that has none yet. The arena calls it before it changes
+     * anything while such a level is open, so that all of them were taken where the arena
+     * stands now.
+     */
+    void mark(long cursor, long blockStart, long paddingBytes, long handedOutBefore, int markBlock, int markLarge,
+              long blockChanges) {
+        for (int level = marked + 1; level <= depth; level++) {
+            int at = level * FIELDS;
+            marks[at + CURSOR] = cursor;
+            marks[at + BLOCK_START] = blockStart;
+            marks[at + PADDING] = paddingBytes;
+            marks[at + HANDED_OUT] = handedOutBefore;
+            marks[at + BLOCK_AND_LARGE] = ((long) markBlock << 32) | (markLarge & 0xFFFF_FFFFL);
+            marks[at + BLOCK_CHANGES] = blockChanges;
+        }
+        marked = depth;
+    }
+
+    /**
+     * {@return whether {@code level} has its mark} A level without one has seen no change of
+     * the arena since it was taken, and neither has any level inside it.
+     */
+    boolean isMarked(int level) {
+        return level <= marked;
     }
 
     /** {@return whether the checkpoint with this level and serial number is still open} */
@@ -137,6 +159,12 @@ final class Levels {
         return below;
     }
 
+    /** Forgets {@code level} and those inside it, which have no mark, and so no scope, yet. */
+    void dropUnmarked(int level) {
+        assert !isMarked(level) && level <= depth;
+        depth = level - 1;
+    }
+
     /** Forgets every level above {@code level}, whose scopes are closed; their marks stay readable. */
     void discardAbove(int level) {
         for (int i = depth; i > level; i--) {
@@ -146,6 +174,7 @@ final class Levels {
             }
         }
         depth = Math.min(depth, level);
+        marked = Math.min(marked, level);
     }
 
     long cursor(int level) {

@@ -136,6 +136,33 @@ class ArenaCheckpointTest {
         }
 
         @Test
+        void anOuterCheckpointThatHandedOutNothingRewindsWhatTheInnerOnesAllocated() {
+            try (Arena arena = Arena.create()) {
+                MemorySegment kept = filled(arena, 10, 7);
+                Arena.Checkpoint outer = arena.checkpoint();          // its mark is taken late,
+                Arena.Checkpoint inner = arena.checkpoint();
+                MemorySegment a = filled(arena, 100, 1);               // when this level first allocates
+                Arena.Checkpoint innermost = arena.checkpoint();
+                MemorySegment b = arena.allocate(50);
+                innermost.close();
+                assertTrue(allBytes(a, 1));
+                assertEquals(110, arena.allocatedBytes());
+
+                outer.close();
+
+                assertFalse(a.scope().isAlive());
+                assertFalse(b.scope().isAlive());
+                assertThrows(IllegalStateException.class, inner::close);
+                assertEquals(10, arena.allocatedBytes());
+                assertEquals(kept.scope(), arena.scope());
+                assertTrue(allBytes(kept, 7));
+                MemorySegment next = arena.allocate(100);
+                assertEquals(a.address(), next.address(), "the outer mark was where the arena stood when it was taken");
+                assertTrue(isZero(next));
+            }
+        }
+
+        @Test
         void slicesOfALevelAreAlignedAndDisjointFromTheOuterOnes() {
             try (Arena arena = Arena.create()) {
                 MemorySegment outer = arena.allocate(3);
@@ -353,6 +380,29 @@ class ArenaCheckpointTest {
                 assertEquals(held.address() + 8, arena.allocate(1).address());
                 outer.close();
                 assertFalse(held.scope().isAlive());
+            }
+        }
+
+        @Test
+        void whenAnOuterLevelIsHeldTheInnerOnesThatHandedOutNothingAreDiscarded() {
+            try (Arena arena = Arena.create()) {
+                Arena.Checkpoint outer = arena.checkpoint();
+                MemorySegment held = arena.allocate(JAVA_INT, 2);
+                Arena.Checkpoint inner = arena.checkpoint();
+                Arena.Checkpoint innermost = arena.checkpoint();
+                String before = state(arena);
+
+                Throwable refused = whileHeldByDowncall(held, outer::close);
+
+                assertInstanceOf(IllegalStateException.class, refused);
+                assertThrows(IllegalStateException.class, innermost::close);
+                assertThrows(IllegalStateException.class, inner::close);
+                assertEquals(before, state(arena), "the empty levels changed nothing when they were discarded");
+                assertEquals(held.scope(), arena.scope());
+                assertEquals(held.address() + 8, arena.allocate(1).address());
+                outer.close();
+                assertFalse(held.scope().isAlive());
+                assertEquals(0, arena.allocatedBytes());
             }
         }
 
