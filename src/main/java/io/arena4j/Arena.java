@@ -134,7 +134,7 @@ public final class Arena implements java.lang.foreign.Arena {
     private final long largeThreshold;
 
     // The fast path reads cursor, limit, owner and addressSpace; it writes cursor, and
-    // paddingBytes when it has to align up.
+    // blockPadding when it has to align up.
     private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
     private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
     private Thread owner;                    // null between resetAndDisown() and the next claim
@@ -165,8 +165,15 @@ public final class Arena implements java.lang.foreign.Arena {
      * current block and the cursor, less the alignment padding among them, plus what earlier
      * blocks and large requests handed out in this generation.
      */
-    private long paddingBytes;
+    private long blockPadding;
     private long handedOutBefore;
+    /*
+     * What the figures lose since the last reset, besides blockPadding: the alignment padding of
+     * earlier blocks and of large requests, and the free ends of blocks the arena moved on from
+     * and of large blocks.
+     */
+    private long paddingBefore;
+    private long unusedTails;
 
     /** The native blocks, the limit and what a reset keeps: called only off the fast path. */
     private final BlockChain blocks;
@@ -275,7 +282,7 @@ public final class Arena implements java.lang.foreign.Arena {
     /** Cuts the slice at {@code start} off the current block and moves the cursor past it. */
     private MemorySegment carve(long start, long byteSize) {
         if (start != cursor) {
-            paddingBytes += start - cursor;
+            blockPadding += start - cursor;
         }
         cursor = start + byteSize;
         return addressSpace.asSlice(start, byteSize);
@@ -329,8 +336,12 @@ public final class Arena implements java.lang.foreign.Arena {
 
     private MemorySegment allocateInNextBlock(long byteSize, long byteAlignment) {
         Block next = blocks.enterNext(cursor - blockStart, byteSize, byteAlignment);
-        handedOutBefore += cursor - blockStart - paddingBytes;
-        paddingBytes = 0;
+        if (blockEnd != NO_BLOCK_LIMIT) {
+            unusedTails += blockEnd - cursor;
+        }
+        handedOutBefore += cursor - blockStart - blockPadding;
+        paddingBefore += blockPadding;
+        blockPadding = 0;
         enter(next);
         long start = Alignment.alignUp(cursor, byteAlignment);
         assert start + byteSize <= limit : "a fresh block holds any regular request";
@@ -356,6 +367,8 @@ public final class Arena implements java.lang.foreign.Arena {
         long start = Alignment.alignUp(block.address(), byteAlignment);
         block.used = start - block.address() + byteSize;
         handedOutBefore += byteSize;
+        paddingBefore += start - block.address();
+        unusedTails += block.size() - block.used;
         return addressSpace.asSlice(start, byteSize);
     }
 
@@ -405,7 +418,7 @@ public final class Arena implements java.lang.foreign.Arena {
      * marks are taken first.
      */
     private void openLevel() {
-        levels.mark(cursor, blockStart, paddingBytes, handedOutBefore,
+        levels.mark(cursor, blockStart, blockPadding, handedOutBefore, paddingBefore, unusedTails,
                 blocks.markBlock(cursor == blockStart), blocks.markLarge(), blocks.changes());
         java.lang.foreign.Arena scope = java.lang.foreign.Arena.ofConfined();
         levels.open(scope, spaceStale ? null : addressSpace);
@@ -459,8 +472,10 @@ public final class Arena implements java.lang.foreign.Arena {
         } else {
             rewindBlocks(level);
         }
-        paddingBytes = levels.paddingBytes(level);
+        blockPadding = levels.blockPadding(level);
         handedOutBefore = levels.handedOutBefore(level);
+        paddingBefore = levels.paddingBefore(level);
+        unusedTails = levels.unusedTails(level);
         MemorySegment outer = levels.spaceBelow(level);
         if (outer != null && outer != addressSpace) {
             spaceStale = true;        // a closed level's scope: put back lazily, see spaceStale
@@ -627,8 +642,9 @@ public final class Arena implements java.lang.foreign.Arena {
         Throwable cleanupFailure = endLevels(0);
         closed = true;
         if (pool != null) {
+            long beforeTrim = blocks.reservedBytes();
             recycleBlocks();          // what a reset keeps, cleared, goes back to the pool
-            pool.takeBack(this);      // publishes the figures: handOver() or freeBlocks()
+            pool.takeBack(this, beforeTrim - blocks.reservedBytes());   // publishes the figures
         } else {
             leaveBlocks();
             freeBlocks();
@@ -763,8 +779,10 @@ public final class Arena implements java.lang.foreign.Arena {
     /** Leaves every block at the end of a round: nothing is handed out any more. */
     private void leaveBlocks() {
         leaveBlock();
-        paddingBytes = 0;
+        blockPadding = 0;
         handedOutBefore = 0;
+        paddingBefore = 0;
+        unusedTails = 0;
     }
 
     /** Frees every block; the caller has made sure that no slice of them is alive. */
@@ -817,7 +835,38 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private long liveAllocatedBytes() {
-        return handedOutBefore + cursor - blockStart - paddingBytes;     // 0 + 0 outside a block
+        return handedOutBefore + cursor - blockStart - blockPadding;     // 0 + 0 outside a block
+    }
+
+    /**
+     * {@return the bytes skipped since the last reset to align slices: memory in use that holds
+     * no requested byte} Read from another thread, it is the figure the owner last published.
+     *
+     * {@snippet :
+     * arena.allocate(1);
+     * arena.allocate(8, 8);                     // 7 bytes skipped to reach an 8-byte boundary
+     * assert arena.paddingBytes() == 7;
+     * }
+     */
+    public long paddingBytes() {
+        return Thread.currentThread() == owner ? paddingBefore + blockPadding : published.paddingBytes();
+    }
+
+    /**
+     * {@return the bytes left free since the last reset at the end of blocks the arena moved on
+     * from, because the next request did not fit, and at the end of large blocks} The free end
+     * of the current block is not counted: the next requests can still use it. Read from another
+     * thread, it is the figure the owner last published.
+     *
+     * {@snippet :
+     * Arena arena = Arena.builder().blockSize(4096).build();
+     * arena.allocate(3000);
+     * arena.allocate(2000);                     // does not fit: a new block
+     * assert arena.unusedTailBytes() == 4096 - 3000;
+     * }
+     */
+    public long unusedTailBytes() {
+        return Thread.currentThread() == owner ? unusedTails : published.unusedTailBytes();
     }
 
     /**
@@ -849,13 +898,14 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /**
      * Describes the arena in one line, for logs and debuggers, for example:
-     * {@code Arena[allocated=5000000, reserved=5242880 in 80 blocks (80 regular, 0 large), blockSize=65536, retain=8388608, max=unlimited, zeroed, owner=main]}.
+     * {@code Arena[allocated=5000000, padding=0, unusedTails=40736, reserved=5242880 in 80 blocks (80 regular, 0 large), blockSize=65536, retain=8388608, max=unlimited, zeroed, owner=main]}.
      */
     @Override
     public String toString() {
         Figures figures = figures();
         Thread holder = owner;
         return "Arena[allocated=" + figures.allocatedBytes()
+                + ", padding=" + figures.paddingBytes() + ", unusedTails=" + figures.unusedTailBytes()
                 + ", reserved=" + figures.reservedBytes() + " in " + (figures.regularBlocks() + figures.largeBlocks())
                 + " blocks (" + figures.regularBlocks() + " regular, " + figures.largeBlocks() + " large)"
                 + ", " + blocks
@@ -864,8 +914,8 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /** The figures of the statistics, taken together so that a reader never mixes two moments. */
-    private record Figures(long allocatedBytes, long reservedBytes, int regularBlocks, int largeBlocks,
-                           boolean closed) {}
+    private record Figures(long allocatedBytes, long paddingBytes, long unusedTailBytes, long reservedBytes,
+                           int regularBlocks, int largeBlocks, boolean closed) {}
 
     /** The owner's exact figures; for any other thread, the last ones the owner published. */
     private Figures figures() {
@@ -881,8 +931,8 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private Figures currentFigures() {
-        return new Figures(liveAllocatedBytes(), blocks.reservedBytes(), blocks.regularBlocks(), blocks.largeBlocks(),
-                closed);
+        return new Figures(liveAllocatedBytes(), paddingBefore + blockPadding, unusedTails, blocks.reservedBytes(),
+                blocks.regularBlocks(), blocks.largeBlocks(), closed);
     }
 
     private void ensureOwnedByCaller() {
@@ -1105,6 +1155,10 @@ public final class Arena implements java.lang.foreign.Arena {
         Builder blockAllocator(BlockAllocator allocator) {
             this.blockAllocator = allocator;
             return this;
+        }
+
+        BlockAllocator blockAllocator() {
+            return blockAllocator;
         }
 
         /**

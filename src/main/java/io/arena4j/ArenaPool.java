@@ -1,9 +1,15 @@
 package io.arena4j;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /**
  * A thread-safe pool of {@link Arena}s: one per connection, returned when the connection ends.
@@ -30,6 +36,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * object over the same blocks: the closed one stays closed, so a stale reference can never reach
  * the next connection's arena, and closing it twice throws without touching the pool.
  *
+ * <h2>Statistics</h2>
+ * {@link #statistics()} takes a snapshot of the pool's figures: arenas leased and idle, acquires,
+ * arenas created and freed, bytes trimmed on return, and native memory reserved now and at its
+ * peak. Built with {@link Builder#registerMXBean(boolean) registerMXBean(true)}, the pool also
+ * shows them to JConsole and JMX monitoring as the platform MXBean
+ * {@code io.arena4j:type=ArenaPool,name=}<em>its name</em>.
+ *
  * <h2>Bounds</h2>
  * At most {@linkplain Builder#maxIdle(int) maxIdle} arenas holding at most
  * {@linkplain Builder#maxIdleBytes(long) maxIdleBytes} of native memory wait idle; an arena
@@ -44,9 +57,22 @@ public final class ArenaPool implements AutoCloseable {
     /** Idle native memory kept unless {@link Builder#maxIdleBytes(long)} says otherwise: 8 MiB. */
     public static final long DEFAULT_MAX_IDLE_BYTES = 8L << 20;
 
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private final String name;
     private final Arena.Builder arenaSettings;
     private final int maxIdle;
     private final long maxIdleBytes;
+    /** Registered as this pool's platform MXBean, or null. */
+    private final ObjectName mxBeanName;
+
+    // Figures of statistics(): the memory ones change only when a block is allocated or freed.
+    private final AtomicLong reserved = new AtomicLong();
+    private final AtomicLong peakReserved = new AtomicLong();
+    private final AtomicLong acquires = new AtomicLong();
+    private final AtomicLong arenasCreated = new AtomicLong();
+    private final AtomicLong arenasFreed = new AtomicLong();
+    private final AtomicLong bytesTrimmed = new AtomicLong();
 
     private final ReentrantLock lock = new ReentrantLock();
     // Guarded by lock:
@@ -58,9 +84,36 @@ public final class ArenaPool implements AutoCloseable {
     private final Set<Arena> leased = ConcurrentHashMap.newKeySet();
 
     private ArenaPool(Builder settings) {
+        this.name = settings.name != null ? settings.name : "arena-pool-" + POOLS.incrementAndGet();
         this.arenaSettings = settings.arenaSettings.copy();
+        this.arenaSettings.blockAllocator(new CountedBlocks(arenaSettings.blockAllocator()));
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
+        this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
+    }
+
+    /** The blocks of every arena of the pool come from here, so that it knows what they hold. */
+    private final class CountedBlocks implements BlockAllocator {
+
+        private final BlockAllocator blocks;
+
+        CountedBlocks(BlockAllocator blocks) {
+            this.blocks = blocks;
+        }
+
+        @Override
+        public MemorySegment allocate(long byteSize, boolean zeroed) {
+            MemorySegment block = blocks.allocate(byteSize, zeroed);
+            long now = reserved.addAndGet(byteSize);
+            peakReserved.accumulateAndGet(now, Math::max);
+            return block;
+        }
+
+        @Override
+        public void free(MemorySegment block) {
+            blocks.free(block);
+            reserved.addAndGet(-block.byteSize());
+        }
     }
 
     /**
@@ -107,8 +160,10 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        acquires.incrementAndGet();
         if (arena == null) {
             arena = arenaSettings.build(this);
+            arenasCreated.incrementAndGet();
         } else {
             arena.claimOrThrow();           // nobody else can hold it: it was idle
         }
@@ -117,10 +172,11 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
-     * Called by {@link Arena#close()} on its owner thread, after the arena was reset: keeps its
-     * blocks for the next lease if the bounds allow, frees them otherwise.
+     * Called by {@link Arena#close()} on its owner thread, after the arena was reset and freed
+     * {@code trimmed} bytes beyond its retainBytes: keeps its blocks for the next lease if the
+     * bounds allow, frees them otherwise.
      */
-    void takeBack(Arena returned) {
+    void takeBack(Arena returned, long trimmed) {
         leased.remove(returned);
         long bytes = returned.reservedBytes();
         lock.lock();
@@ -128,12 +184,16 @@ public final class ArenaPool implements AutoCloseable {
             if (!closed && idle.size() < maxIdle && bytes <= maxIdleBytes - idleBytes) {
                 idle.addLast(returned.handOver());
                 idleBytes += bytes;
+                bytesTrimmed.addAndGet(trimmed);
                 return;
             }
         } finally {
             lock.unlock();
         }
+        bytesTrimmed.addAndGet(trimmed);
         returned.freeBlocks();
+        bytesTrimmed.addAndGet(bytes);
+        arenasFreed.incrementAndGet();
     }
 
     /**
@@ -154,24 +214,80 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
-     * {@return the native memory held by the idle arenas and, as a snapshot, by the leased ones}
+     * {@return the native memory held by the arenas of this pool, idle and leased, right now}
      *
      * {@snippet :
      * assert pool.reservedBytes() <= maxIdleBytes + leasedArenas * maxBytesPerArena;
      * }
      */
     public long reservedBytes() {
-        long bytes;
+        return reserved.get();
+    }
+
+    /**
+     * {@return a snapshot of this pool's figures} Each figure is exact when read; figures read
+     * while other threads acquire and return arenas may be of slightly different moments.
+     *
+     * {@snippet :
+     * ArenaPool.Statistics figures = pool.statistics();
+     * System.out.println(figures.leased() + " connections, " + figures.reservedBytes() + " bytes");
+     * }
+     */
+    public Statistics statistics() {
+        int idleNow;
         lock.lock();
         try {
-            bytes = idleBytes;
+            idleNow = idle.size();
         } finally {
             lock.unlock();
         }
-        for (Arena arena : leased) {
-            bytes += arena.reservedBytes();
+        return new Statistics(leased.size(), idleNow, acquires.get(), arenasCreated.get(), arenasFreed.get(),
+                bytesTrimmed.get(), reserved.get(), peakReserved.get());
+    }
+
+    /**
+     * The figures of an {@link ArenaPool} at one moment, from {@link ArenaPool#statistics()}.
+     *
+     * {@snippet :
+     * ArenaPool.Statistics figures = pool.statistics();
+     * assert figures.reservedBytes() <= figures.peakReservedBytes();
+     * }
+     *
+     * @param leased            arenas acquired and not yet closed
+     * @param idle              arenas waiting for the next acquire
+     * @param acquires          calls of {@link ArenaPool#acquire()} that returned an arena
+     * @param arenasCreated     arenas made because none was idle
+     * @param arenasFreed       arenas whose blocks were freed, on their return beyond the idle
+     *                          bounds or when the pool closed
+     * @param bytesTrimmed      native memory freed as arenas came back: blocks beyond their
+     *                          {@code retainBytes}, and whole arenas beyond the idle bounds
+     * @param reservedBytes     native memory held by the pool's arenas, idle and leased
+     * @param peakReservedBytes the most native memory they ever held at once
+     */
+    public record Statistics(int leased, int idle, long acquires, long arenasCreated, long arenasFreed,
+                             long bytesTrimmed, long reservedBytes, long peakReservedBytes) {}
+
+    private ObjectName registerMXBean() {
+        try {
+            ObjectName objectName = ObjectName.getInstance("io.arena4j:type=ArenaPool,name=" + ObjectName.quote(name));
+            ManagementFactory.getPlatformMBeanServer().registerMBean(new PoolMXBean(), objectName);
+            return objectName;
+        } catch (JMException e) {
+            throw new IllegalStateException("Cannot register the MXBean of pool " + name, e);
         }
-        return bytes;
+    }
+
+    /** What JMX sees of the pool: its statistics, read afresh at every request. */
+    private final class PoolMXBean implements ArenaPoolMXBean {
+        @Override public String getName() { return name; }
+        @Override public int getLeased() { return statistics().leased(); }
+        @Override public int getIdle() { return statistics().idle(); }
+        @Override public long getAcquires() { return acquires.get(); }
+        @Override public long getArenasCreated() { return arenasCreated.get(); }
+        @Override public long getArenasFreed() { return arenasFreed.get(); }
+        @Override public long getBytesTrimmed() { return bytesTrimmed.get(); }
+        @Override public long getReservedBytes() { return reserved.get(); }
+        @Override public long getPeakReservedBytes() { return peakReserved.get(); }
     }
 
     /**
@@ -201,15 +317,23 @@ public final class ArenaPool implements AutoCloseable {
             lock.unlock();
         }
         toFree.forEach(Arena::freeBlocks);
+        arenasFreed.addAndGet(toFree.size());
+        if (mxBeanName != null) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(mxBeanName);
+            } catch (JMException e) {
+                throw new IllegalStateException("Cannot unregister the MXBean of pool " + name, e);
+            }
+        }
     }
 
     /**
      * Describes the pool in one line, for example
-     * {@code ArenaPool[idle=3, leased=12, reserved=1048576, maxIdle=64, maxIdleBytes=8388608]}.
+     * {@code ArenaPool[arena-pool-1, idle=3, leased=12, reserved=1048576, maxIdle=64, maxIdleBytes=8388608]}.
      */
     @Override
     public String toString() {
-        return "ArenaPool[idle=" + idleCount() + ", leased=" + leased.size() + ", reserved=" + reservedBytes()
+        return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.size() + ", reserved=" + reservedBytes()
                 + ", maxIdle=" + maxIdle + ", maxIdleBytes=" + maxIdleBytes + (closed ? ", closed" : "") + "]";
     }
 
@@ -227,8 +351,39 @@ public final class ArenaPool implements AutoCloseable {
         private final Arena.Builder arenaSettings = Arena.builder();
         private int maxIdle = DEFAULT_MAX_IDLE;
         private long maxIdleBytes = DEFAULT_MAX_IDLE_BYTES;
+        private String name;
+        private boolean registerMXBean;
 
         private Builder() {}
+
+        /**
+         * Names the pool in its {@code toString()}, its MXBean and its reports; by default
+         * {@code arena-pool-1}, {@code arena-pool-2}, ... in the order pools are built.
+         *
+         * @param name a name that is not blank
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is blank
+         */
+        public Builder name(String name) {
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("A pool's name must not be blank");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Sets whether the pool registers its {@link ArenaPool#statistics() statistics} as the
+         * platform MXBean {@code io.arena4j:type=ArenaPool,name=}<em>its name</em> when built, and
+         * unregisters it when closed. Off by default.
+         *
+         * @param register whether to register the MXBean
+         * @return this builder
+         */
+        public Builder registerMXBean(boolean register) {
+            this.registerMXBean = register;
+            return this;
+        }
 
         /**
          * Sets each arena's block size, as {@link Arena.Builder#blockSize(long)}.
@@ -321,6 +476,8 @@ public final class ArenaPool implements AutoCloseable {
          * @return a new pool
          * @throws IllegalArgumentException if the arena settings do not fit together, as
          *         {@link Arena.Builder#build()} checks them
+         * @throws IllegalStateException if the MXBean cannot be registered, for example because
+         *         a pool of the same name registered one already
          */
         public ArenaPool build() {
             arenaSettings.validate();

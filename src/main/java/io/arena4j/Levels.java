@@ -23,12 +23,14 @@ final class Levels {
     // The fields of one mark, at level * FIELDS in marks.
     private static final int CURSOR = 0;
     private static final int BLOCK_START = 1;
-    private static final int PADDING = 2;
+    private static final int BLOCK_PADDING = 2;
     private static final int HANDED_OUT = 3;
-    private static final int BLOCK_AND_LARGE = 4;    // the chain's current block and large count, as two ints
-    private static final int BLOCK_CHANGES = 5;      // BlockChain.changes() when the mark was taken
-    private static final int SERIAL = 6;
-    private static final int FIELDS = 7;
+    private static final int PADDING_BEFORE = 4;
+    private static final int UNUSED_TAILS = 5;
+    private static final int BLOCK_AND_LARGE = 6;    // the chain's current block and large count, as two ints
+    private static final int BLOCK_CHANGES = 7;      // BlockChain.changes() when the mark was taken
+    private static final int SERIAL = 8;
+    private static final int FIELDS = 9;
 
     private long[] marks = new long[4 * FIELDS];
     /** The JDK arena of each level whose scope is open, or null; level 0's is the generation. */
@@ -81,14 +83,16 @@ final class Levels {
      * anything while such a level is open, so that all of them were taken where the arena
      * stands now.
      */
-    void mark(long cursor, long blockStart, long paddingBytes, long handedOutBefore, int markBlock, int markLarge,
-              long blockChanges) {
+    void mark(long cursor, long blockStart, long blockPadding, long handedOutBefore, long paddingBefore,
+              long unusedTails, int markBlock, int markLarge, long blockChanges) {
         for (int level = marked + 1; level <= depth; level++) {
             int at = level * FIELDS;
             marks[at + CURSOR] = cursor;
             marks[at + BLOCK_START] = blockStart;
-            marks[at + PADDING] = paddingBytes;
+            marks[at + BLOCK_PADDING] = blockPadding;
             marks[at + HANDED_OUT] = handedOutBefore;
+            marks[at + PADDING_BEFORE] = paddingBefore;
+            marks[at + UNUSED_TAILS] = unusedTails;
             marks[at + BLOCK_AND_LARGE] = ((long) markBlock << 32) | (markLarge & 0xFFFF_FFFFL);
             marks[at + BLOCK_CHANGES] = blockChanges;
         }
@@ -185,12 +189,20 @@ final class Levels {
         return marks[level * FIELDS + BLOCK_START];
     }
 
-    long paddingBytes(int level) {
-        return marks[level * FIELDS + PADDING];
+    long blockPadding(int level) {
+        return marks[level * FIELDS + BLOCK_PADDING];
     }
 
     long handedOutBefore(int level) {
         return marks[level * FIELDS + HANDED_OUT];
+    }
+
+    long paddingBefore(int level) {
+        return marks[level * FIELDS + PADDING_BEFORE];
+    }
+
+    long unusedTails(int level) {
+        return marks[level * FIELDS + UNUSED_TAILS];
     }
 
     long blockChanges(int level) {
