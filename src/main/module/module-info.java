@@ -8,5 +8,6 @@
  */
 module io.arena4j {
     requires java.management;     // ArenaPool's optional MXBean
+    requires jdk.jfr;             // the events of Events
     exports io.arena4j;
 }

@@ -90,6 +90,12 @@ public final class ArenaPool implements AutoCloseable {
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
         this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
+        Events.watch(this);
+    }
+
+    /** {@return the pool's name, as {@link Builder#name(String)} set it or as it was given} */
+    String name() {
+        return name;
     }
 
     /** The blocks of every arena of the pool come from here, so that it knows what they hold. */
@@ -318,6 +324,7 @@ public final class ArenaPool implements AutoCloseable {
         }
         toFree.forEach(Arena::freeBlocks);
         arenasFreed.addAndGet(toFree.size());
+        Events.unwatch(this);
         if (mxBeanName != null) {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(mxBeanName);

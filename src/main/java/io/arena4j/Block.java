@@ -7,12 +7,15 @@ final class Block {
 
     /** The whole block, in the global scope: never handed out, only sliced, cleared and freed. */
     final MemorySegment memory;
+    /** Whether it was made for one large request rather than as a regular block of the chain. */
+    final boolean large;
 
     /** Bytes from the start of the block up to the end of its last slice in this generation. */
     long used;
 
-    Block(MemorySegment memory) {
+    Block(MemorySegment memory, boolean large) {
         this.memory = memory;
+        this.large = large;
     }
 
     long address() {

@@ -90,7 +90,7 @@ final class BlockChain {
         changes++;
         if (current + 1 == regular.size()) {
             // A regular request always fits an empty block, so the current one was used.
-            regular.add(new Block(newBlock(blockSize, byteSize, byteAlignment, false)));
+            regular.add(newBlock(blockSize, byteSize, byteAlignment, false, false));
         }
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
@@ -114,7 +114,7 @@ final class BlockChain {
         changes++;
         Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == Arena.UNLIMITED ? Long.MAX_VALUE : blockBytes);
         if (block == null) {
-            block = new Block(newBlock(blockBytes, byteSize, byteAlignment, currentUntouched));
+            block = newBlock(blockBytes, byteSize, byteAlignment, currentUntouched, true);
         }
         large.add(block);
         largeBytesInUse += block.size();
@@ -139,25 +139,31 @@ final class BlockChain {
      * first, as far as needed, so that the limit holds at every instant. If the C library then
      * refuses the block, those are allocated again.
      */
-    private java.lang.foreign.MemorySegment newBlock(long blockBytes, long byteSize, long byteAlignment,
-                                                     boolean currentUntouched) {
+    private Block newBlock(long blockBytes, long byteSize, long byteAlignment, boolean currentUntouched,
+                           boolean large) {
         GivenUp givenUp = GivenUp.NOTHING;
         if (maxBytes != Arena.UNLIMITED) {
             long inUse = bytesInUse(currentUntouched);
             if (blockBytes > maxBytes - inUse) {
+                Events.limitRefused(byteSize, byteAlignment, blockBytes, maxBytes, inUse);
                 throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, inUse, reservedBytes);
             }
             givenUp = giveUpUnusedBlocks(reservedBytes - (maxBytes - blockBytes), currentUntouched);
         }
-        java.lang.foreign.MemorySegment memory;
         try {
-            memory = allocator.allocate(blockBytes, zeroed);
+            return allocate(blockBytes, large);
         } catch (OutOfMemoryError e) {
             takeBack(givenUp, e);
             throw e;
         }
-        reservedBytes += blockBytes;
-        return memory;
+    }
+
+    /** The one place where the chain takes native memory. */
+    private Block allocate(long bytes, boolean large) {
+        Block block = new Block(allocator.allocate(bytes, zeroed), large);
+        reservedBytes += bytes;
+        Events.blockAllocated(bytes, large);
+        return block;
     }
 
     /** Bytes of the blocks holding this round's slices: what counts against the limit. */
@@ -210,12 +216,10 @@ final class BlockChain {
     private void takeBack(GivenUp givenUp, OutOfMemoryError refusal) {
         try {
             for (Block block : givenUp.large().reversed()) {
-                spareLarge.add(new Block(allocator.allocate(block.size(), zeroed)));
-                reservedBytes += block.size();
+                spareLarge.add(allocate(block.size(), true));
             }
             for (int i = 0; i < givenUp.regular(); i++) {
-                regular.add(new Block(allocator.allocate(blockSize, zeroed)));
-                reservedBytes += blockSize;
+                regular.add(allocate(blockSize, false));
             }
         } catch (OutOfMemoryError again) {
             refusal.addSuppressed(again);
@@ -320,9 +324,11 @@ final class BlockChain {
         assert reservedBytes == 0;
     }
 
+    /** The one place where the chain gives native memory back. */
     private void free(Block block) {
         allocator.free(block.memory);
         reservedBytes -= block.size();
+        Events.blockFreed(block.size(), block.large);
     }
 
     /** {@return the settings, for the arena's {@code toString()}: blockSize=65536, retain=65536, max=unlimited, zeroed} */

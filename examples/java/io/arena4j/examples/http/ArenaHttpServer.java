@@ -641,7 +641,7 @@ public final class ArenaHttpServer implements AutoCloseable {
                     + " [--max-connections " + Limits.DEFAULT.maxConnections() + "]");
             System.exit(2);
         }
-        ArenaPool pool = ArenaPool.builder().maxBytes(1 << 20).maxIdle(256).maxIdleBytes(32 << 20).build();
+        ArenaPool pool = ArenaPool.builder().name("http").maxBytes(1 << 20).maxIdle(256).maxIdleBytes(32 << 20).build();
         ArenaHttpServer server = start(new InetSocketAddress(host, port), mode, pool, limits);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -1,0 +1,185 @@
+package io.arena4j;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.WeakHashMap;
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Period;
+import jdk.jfr.StackTrace;
+
+/**
+ * The JDK Flight Recorder events of arena4j, all under the category "arena4j". They are emitted
+ * where native memory changes hands (a block allocated or freed, a request refused by a limit, a
+ * leaked arena recovered) and periodically for each pool, never per slice: the allocation fast
+ * path has no event at all. An event that no recording enables costs the creation of an object
+ * that the JIT removes, on a path that already calls the C library.
+ *
+ * {@snippet lang=shell :
+ * java -XX:StartFlightRecording:filename=run.jfr,settings=profile ... # record
+ * jfr print --events io.arena4j.BlockAllocated,io.arena4j.PoolStatistics run.jfr
+ * }
+ */
+final class Events {
+
+    private static final String CATEGORY = "arena4j";
+
+    private Events() {}
+
+    @Name("io.arena4j.BlockAllocated")
+    @Label("Block Allocated")
+    @Category(CATEGORY)
+    @Description("An arena took a block of native memory from the C library")
+    static final class BlockAllocated extends Event {
+        @Label("Size")
+        @DataAmount
+        long size;
+
+        @Label("Large")
+        @Description("Made for one large request, rather than a regular block of the chain")
+        boolean large;
+    }
+
+    @Name("io.arena4j.BlockFreed")
+    @Label("Block Freed")
+    @Category(CATEGORY)
+    @Description("An arena gave a block of native memory back to the C library")
+    @StackTrace(false)
+    static final class BlockFreed extends Event {
+        @Label("Size")
+        @DataAmount
+        long size;
+
+        @Label("Large")
+        boolean large;
+    }
+
+    @Name("io.arena4j.LimitRefused")
+    @Label("Request Refused by the Limit")
+    @Category(CATEGORY)
+    @Description("An arena refused a request: its block would have taken the arena over maxBytes")
+    static final class LimitRefused extends Event {
+        @Label("Requested Size")
+        @DataAmount
+        long requestedSize;
+
+        @Label("Alignment")
+        long alignment;
+
+        @Label("Block Size")
+        @DataAmount
+        long blockSize;
+
+        @Label("Limit")
+        @DataAmount
+        long maxBytes;
+
+        @Label("In Use")
+        @Description("Bytes of the blocks already holding slices")
+        @DataAmount
+        long inUse;
+    }
+
+    @Name("io.arena4j.PoolStatistics")
+    @Label("Arena Pool Statistics")
+    @Category(CATEGORY)
+    @Description("The figures of one ArenaPool")
+    @Period("10 s")
+    @StackTrace(false)
+    static final class PoolStatistics extends Event {
+        @Label("Pool")
+        String pool;
+
+        @Label("Idle Arenas")
+        int idle;
+
+        @Label("Leased Arenas")
+        int leased;
+
+        @Label("Reserved")
+        @DataAmount
+        long reservedBytes;
+
+        @Label("Peak Reserved")
+        @DataAmount
+        long peakReservedBytes;
+
+        @Label("Acquires")
+        long acquires;
+    }
+
+    static void blockAllocated(long size, boolean large) {
+        BlockAllocated event = new BlockAllocated();
+        if (event.shouldCommit()) {
+            event.size = size;
+            event.large = large;
+            event.commit();
+        }
+    }
+
+    static void blockFreed(long size, boolean large) {
+        BlockFreed event = new BlockFreed();
+        if (event.shouldCommit()) {
+            event.size = size;
+            event.large = large;
+            event.commit();
+        }
+    }
+
+    static void limitRefused(long requestedSize, long alignment, long blockSize, long maxBytes, long inUse) {
+        LimitRefused event = new LimitRefused();
+        if (event.shouldCommit()) {
+            event.requestedSize = requestedSize;
+            event.alignment = alignment;
+            event.blockSize = blockSize;
+            event.maxBytes = maxBytes;
+            event.inUse = inUse;
+            event.commit();
+        }
+    }
+
+    /** Emits a PoolStatistics event for {@code pool} at every period, until it is closed or unreachable. */
+    static void watch(ArenaPool pool) {
+        PoolWatch.POOLS.add(pool);
+    }
+
+    static void unwatch(ArenaPool pool) {
+        PoolWatch.POOLS.remove(pool);
+    }
+
+    /** Registers the periodic event the first time a pool is built, not when the library loads. */
+    private static final class PoolWatch {
+
+        /** Held weakly: a pool nobody closed must not stay reachable because of its events. */
+        static final Set<ArenaPool> POOLS = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+        static {
+            FlightRecorder.addPeriodicEvent(PoolStatistics.class, PoolWatch::emit);
+        }
+
+        private static void emit() {
+            List<ArenaPool> pools;
+            synchronized (POOLS) {
+                pools = new ArrayList<>(POOLS);
+            }
+            for (ArenaPool pool : pools) {
+                ArenaPool.Statistics figures = pool.statistics();
+                PoolStatistics event = new PoolStatistics();
+                event.pool = pool.name();
+                event.idle = figures.idle();
+                event.leased = figures.leased();
+                event.reservedBytes = figures.reservedBytes();
+                event.peakReservedBytes = figures.peakReservedBytes();
+                event.acquires = figures.acquires();
+                event.commit();
+            }
+        }
+    }
+}
