@@ -121,6 +121,8 @@ public final class Arena implements java.lang.foreign.Arena {
     private static final long NO_BLOCK_LIMIT = 0;
 
     private static final VarHandle OWNER;
+    /** Standalone arenas built so far, for {@link LeakDetection#SAMPLED}. */
+    private static final java.util.concurrent.atomic.AtomicLong STANDALONE_ARENAS = new java.util.concurrent.atomic.AtomicLong();
 
     static {
         try {
@@ -156,6 +158,8 @@ public final class Arena implements java.lang.foreign.Arena {
     private boolean ending;
     /** The generation (level 0) and the open checkpoints above it, with their marks and scopes. */
     private final Levels levels;
+    /** Set while this arena, or this lease of a pooled one, is watched for a leak: see LeakDetection. */
+    private LeakWatch leakWatch;
     private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
     /** The end of the current block: limit, unless a level waits to open or cleanup actions run. */
     private long blockEnd = NO_BLOCK_LIMIT;
@@ -649,6 +653,9 @@ public final class Arena implements java.lang.foreign.Arena {
             leaveBlocks();
             freeBlocks();
         }
+        if (leakWatch != null) {
+            leakWatch.closed();
+        }
         rethrow(cleanupFailure);
     }
 
@@ -758,8 +765,19 @@ public final class Arena implements java.lang.foreign.Arena {
 
     /** {@return all of memory in the scope of {@code level}: see addressSpace} */
     @SuppressWarnings("restricted")   // binding the blocks' memory to a level is the point
-    private static MemorySegment bind(java.lang.foreign.Arena level) {
-        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, level, null);
+    private MemorySegment bind(java.lang.foreign.Arena level) {
+        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, level, leakWatch == null ? null : leakWatch.keepWatching());
+    }
+
+    /**
+     * Watches this arena for a leak from now on: see {@link LeakWatch}. Its generation, just
+     * opened and without a slice, is bound again so that it too keeps the watch's sentinel.
+     */
+    void watchForLeaks() {
+        assert leakWatch == null && levels.depth() == 0 && liveAllocatedBytes() == 0;
+        leakWatch = new LeakWatch(blocks, pool);
+        addressSpace = bind(levels.generation());
+        levels.startGeneration(levels.generation(), addressSpace);
     }
 
     /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
@@ -1070,6 +1088,7 @@ public final class Arena implements java.lang.foreign.Arena {
         private long retainBytes = -1;    // unset: one block
         private boolean zeroed = true;
         private BlockAllocator blockAllocator = NativeMemory.LIBC;
+        private LeakDetection leakDetection;    // null: the system property's
 
         private Builder() {}
 
@@ -1169,7 +1188,25 @@ public final class Arena implements java.lang.foreign.Arena {
          */
         public Arena build() {
             validate();
-            return new Arena(this, null);
+            Arena arena = new Arena(this, null);
+            LeakDetection level = leakDetection != null ? leakDetection : LeakDetection.fromSystemProperty();
+            if (level.watches(STANDALONE_ARENAS.getAndIncrement())) {
+                arena.watchForLeaks();
+            }
+            return arena;
+        }
+
+        /**
+         * Sets whether the arena is watched for a leak, as {@link LeakDetection} describes; by
+         * default the system property {@value LeakDetection#PROPERTY} decides, and one arena in
+         * every sampling interval is watched.
+         *
+         * @param level how closely to watch
+         * @return this builder
+         */
+        public Builder leakDetection(LeakDetection level) {
+            this.leakDetection = java.util.Objects.requireNonNull(level, "level");
+            return this;
         }
 
         /** Builds an arena that {@code close()} returns to {@code pool}. */
@@ -1185,6 +1222,7 @@ public final class Arena implements java.lang.foreign.Arena {
             copy.retainBytes = retainBytes;
             copy.zeroed = zeroed;
             copy.blockAllocator = blockAllocator;
+            copy.leakDetection = leakDetection;
             return copy;
         }
 

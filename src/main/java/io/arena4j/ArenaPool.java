@@ -3,8 +3,6 @@ package io.arena4j;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -80,8 +78,10 @@ public final class ArenaPool implements AutoCloseable {
     private long idleBytes;
     private boolean closed;
 
-    /** Arenas handed out and not yet returned, for reservedBytes(). */
-    private final Set<Arena> leased = ConcurrentHashMap.newKeySet();
+    /** Arenas handed out and not yet returned. A count, not a set: a leaked arena must become unreachable. */
+    private final AtomicInteger leased = new AtomicInteger();
+    private final AtomicLong leaks = new AtomicLong();
+    private final LeakDetection leakDetection;
 
     private ArenaPool(Builder settings) {
         this.name = settings.name != null ? settings.name : "arena-pool-" + POOLS.incrementAndGet();
@@ -89,6 +89,7 @@ public final class ArenaPool implements AutoCloseable {
         this.arenaSettings.blockAllocator(new CountedBlocks(arenaSettings.blockAllocator()));
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
+        this.leakDetection = settings.leakDetection != null ? settings.leakDetection : LeakDetection.fromSystemProperty();
         this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
         Events.watch(this);
     }
@@ -166,14 +167,17 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        acquires.incrementAndGet();
+        long serial = acquires.getAndIncrement();
         if (arena == null) {
             arena = arenaSettings.build(this);
             arenasCreated.incrementAndGet();
         } else {
             arena.claimOrThrow();           // nobody else can hold it: it was idle
         }
-        leased.add(arena);
+        if (leakDetection.watches(serial)) {
+            arena.watchForLeaks();
+        }
+        leased.incrementAndGet();
         return arena;
     }
 
@@ -183,7 +187,7 @@ public final class ArenaPool implements AutoCloseable {
      * bounds allow, frees them otherwise.
      */
     void takeBack(Arena returned, long trimmed) {
-        leased.remove(returned);
+        leased.decrementAndGet();
         long bytes = returned.reservedBytes();
         lock.lock();
         try {
@@ -200,6 +204,16 @@ public final class ArenaPool implements AutoCloseable {
         returned.freeBlocks();
         bytesTrimmed.addAndGet(bytes);
         arenasFreed.incrementAndGet();
+    }
+
+    /**
+     * Called by the leak detector once a leased arena that was never closed became unreachable,
+     * and its blocks were freed.
+     */
+    void leaked() {
+        leased.decrementAndGet();
+        arenasFreed.incrementAndGet();
+        leaks.incrementAndGet();
     }
 
     /**
@@ -247,8 +261,8 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        return new Statistics(leased.size(), idleNow, acquires.get(), arenasCreated.get(), arenasFreed.get(),
-                bytesTrimmed.get(), reserved.get(), peakReserved.get());
+        return new Statistics(leased.get(), idleNow, acquires.get(), arenasCreated.get(), arenasFreed.get(),
+                bytesTrimmed.get(), reserved.get(), peakReserved.get(), leaks.get());
     }
 
     /**
@@ -264,14 +278,16 @@ public final class ArenaPool implements AutoCloseable {
      * @param acquires          calls of {@link ArenaPool#acquire()} that returned an arena
      * @param arenasCreated     arenas made because none was idle
      * @param arenasFreed       arenas whose blocks were freed, on their return beyond the idle
-     *                          bounds or when the pool closed
+     *                          bounds, when the pool closed, or when they leaked
      * @param bytesTrimmed      native memory freed as arenas came back: blocks beyond their
      *                          {@code retainBytes}, and whole arenas beyond the idle bounds
      * @param reservedBytes     native memory held by the pool's arenas, idle and leased
      * @param peakReservedBytes the most native memory they ever held at once
+     * @param leaks             leased arenas found unreachable without having been closed, and
+     *                          freed: see {@link LeakDetection}
      */
     public record Statistics(int leased, int idle, long acquires, long arenasCreated, long arenasFreed,
-                             long bytesTrimmed, long reservedBytes, long peakReservedBytes) {}
+                             long bytesTrimmed, long reservedBytes, long peakReservedBytes, long leaks) {}
 
     private ObjectName registerMXBean() {
         try {
@@ -294,6 +310,7 @@ public final class ArenaPool implements AutoCloseable {
         @Override public long getBytesTrimmed() { return bytesTrimmed.get(); }
         @Override public long getReservedBytes() { return reserved.get(); }
         @Override public long getPeakReservedBytes() { return peakReserved.get(); }
+        @Override public long getLeaks() { return leaks.get(); }
     }
 
     /**
@@ -340,7 +357,7 @@ public final class ArenaPool implements AutoCloseable {
      */
     @Override
     public String toString() {
-        return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.size() + ", reserved=" + reservedBytes()
+        return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.get() + ", reserved=" + reservedBytes()
                 + ", maxIdle=" + maxIdle + ", maxIdleBytes=" + maxIdleBytes + (closed ? ", closed" : "") + "]";
     }
 
@@ -360,6 +377,7 @@ public final class ArenaPool implements AutoCloseable {
         private long maxIdleBytes = DEFAULT_MAX_IDLE_BYTES;
         private String name;
         private boolean registerMXBean;
+        private LeakDetection leakDetection;    // null: the system property's
 
         private Builder() {}
 
@@ -376,6 +394,20 @@ public final class ArenaPool implements AutoCloseable {
                 throw new IllegalArgumentException("A pool's name must not be blank");
             }
             this.name = name;
+            return this;
+        }
+
+        /**
+         * Sets how closely the pool's leases are watched for arenas never closed, as
+         * {@link LeakDetection} describes; by default the system property
+         * {@value LeakDetection#PROPERTY} decides, and one lease in every sampling interval is
+         * watched. A leaked arena is reported, and its memory freed.
+         *
+         * @param level how closely to watch
+         * @return this builder
+         */
+        public Builder leakDetection(LeakDetection level) {
+            this.leakDetection = java.util.Objects.requireNonNull(level, "level");
             return this;
         }
 

@@ -40,4 +40,7 @@ public interface ArenaPoolMXBean {
 
     /** {@return the most native memory the pool's arenas ever held at once, in bytes} */
     long getPeakReservedBytes();
+
+    /** {@return the leased arenas found unreachable without having been closed} */
+    long getLeaks();
 }

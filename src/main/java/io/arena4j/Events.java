@@ -87,6 +87,25 @@ final class Events {
         long inUse;
     }
 
+    @Name("io.arena4j.LeakDetected")
+    @Label("Arena Leak Detected")
+    @Category(CATEGORY)
+    @Description("An arena became unreachable without being closed; its native memory was freed")
+    @StackTrace(false)
+    static final class LeakDetected extends Event {
+        @Label("Pool")
+        @Description("The pool it was leased from; null for a standalone arena")
+        String pool;
+
+        @Label("Recovered")
+        @DataAmount
+        long recoveredBytes;
+
+        @Label("Made At")
+        @Description("Where the arena was acquired or built")
+        String madeAt;
+    }
+
     @Name("io.arena4j.PoolStatistics")
     @Label("Arena Pool Statistics")
     @Category(CATEGORY)
@@ -141,6 +160,18 @@ final class Events {
             event.blockSize = blockSize;
             event.maxBytes = maxBytes;
             event.inUse = inUse;
+            event.commit();
+        }
+    }
+
+    static void leakDetected(String pool, long recoveredBytes, Throwable madeAt) {
+        LeakDetected event = new LeakDetected();
+        if (event.shouldCommit()) {
+            event.pool = pool;
+            event.recoveredBytes = recoveredBytes;
+            java.io.StringWriter trace = new java.io.StringWriter();
+            madeAt.printStackTrace(new java.io.PrintWriter(trace));
+            event.madeAt = trace.toString();
             event.commit();
         }
     }

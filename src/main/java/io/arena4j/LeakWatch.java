@@ -1,0 +1,84 @@
+package io.arena4j;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.function.Consumer;
+
+/**
+ * Watches one arena, or one lease of a pooled arena, for a leak: see {@link LeakDetection}.
+ *
+ * <p>The JDK's {@link Cleaner} runs the recovery once a sentinel object can no longer be reached.
+ * The arena holds the sentinel, and so does every scope it opens (generations and checkpoint
+ * levels), through the cleanup action of the segment its slices are cut from; every slice holds
+ * its scope. So the sentinel stays reachable while the arena or any live slice does, and the
+ * recovery, which frees the blocks, can never pull memory from under a slice still in use. The
+ * recovery holds the blocks, never the arena or the sentinel, or they would never be collected.
+ */
+final class LeakWatch {
+
+    private static final System.Logger LOGGER = System.getLogger("io.arena4j.LeakDetection");
+
+    private final Object sentinel = new Object();
+    private final Recovery recovery;
+    private final Cleaner.Cleanable cleanable;
+
+    LeakWatch(BlockChain blocks, ArenaPool pool) {
+        this.recovery = new Recovery(blocks, pool,
+                new Throwable("The arena was " + (pool == null ? "built" : "acquired") + " here"));
+        this.cleanable = Shared.CLEANER.register(sentinel, recovery);
+    }
+
+    /** One daemon thread for every watched arena, started by the first one. */
+    private static final class Shared {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
+
+    /**
+     * {@return the cleanup action to bind a scope with: it keeps the sentinel reachable from the
+     * scope, and does nothing when the scope closes}
+     */
+    Consumer<MemorySegment> keepWatching() {
+        Object held = sentinel;
+        return ignored -> Reference.reachabilityFence(held);
+    }
+
+    /** The arena was closed as it should be: nothing to recover, ever. */
+    void closed() {
+        recovery.closed = true;
+        cleanable.clean();
+    }
+
+    /** What the cleaner runs: once, when the arena was closed, or when it leaked. */
+    private static final class Recovery implements Runnable {
+
+        private final BlockChain blocks;
+        private final ArenaPool pool;
+        private final Throwable made;
+        /** Written by the owner before clean(), which runs this in the same thread. */
+        private boolean closed;
+
+        Recovery(BlockChain blocks, ArenaPool pool, Throwable made) {
+            this.blocks = blocks;
+            this.pool = pool;
+            this.made = made;
+        }
+
+        @Override
+        public void run() {
+            if (closed) {
+                return;
+            }
+            long bytes = blocks.reservedBytes();
+            blocks.freeAll();
+            String owner = pool == null ? "A standalone arena" : "An arena of pool " + pool.name();
+            if (pool != null) {
+                pool.leaked();
+            }
+            Events.leakDetected(pool == null ? null : pool.name(), bytes, made);
+            LOGGER.log(System.Logger.Level.ERROR, owner + " became unreachable without being closed;"
+                    + " its " + bytes + " bytes of native memory were freed. Close every arena, with"
+                    + " try-with-resources where you can.", made);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+package io.arena4j;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Arenas that are never closed: reported through System.Logger (here, java.util.logging) and
+ * their memory freed once nothing can reach them, at each level of detection; and never while a
+ * slice of theirs can still be reached. Collections are forced and waited for, with a bound.
+ */
+class LeakDetectionTest {
+
+    private static final long BLOCK = 4096;
+
+    /** Held here: java.util.logging keeps its loggers weakly. */
+    private final Logger logger = Logger.getLogger("io.arena4j.LeakDetection");
+    private final List<LogRecord> reports = new CopyOnWriteArrayList<>();
+    private final Handler collect = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            reports.add(record);
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+    };
+
+    @BeforeEach
+    void listen() {
+        logger.addHandler(collect);
+        logger.setUseParentHandlers(false);      // the reports are the test's, not the console's
+    }
+
+    @AfterEach
+    void stopListening() {
+        logger.removeHandler(collect);
+        logger.setUseParentHandlers(true);
+    }
+
+    /** Forces collections until {@code condition} holds; false if it still does not after about 10 s. */
+    private static boolean collectUntil(BooleanSupplier condition) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            System.gc();
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(50);                     // lets the cleaner thread run; no timing is measured
+        }
+        return condition.getAsBoolean();
+    }
+
+    private List<LogRecord> reportsOf(String pool) {
+        return reports.stream().filter(r -> r.getMessage().contains("pool " + pool + " ")).toList();
+    }
+
+    /** Leases an arena, allocates in it and drops it; returns a weak reference to it. */
+    private static WeakReference<Arena> leak(ArenaPool pool) {
+        Arena arena = pool.acquire();
+        arena.allocate(100).fill((byte) 1);
+        return new WeakReference<>(arena);
+    }
+
+    private static ArenaPool pool(String name, CountingBlocks blocks, LeakDetection level) {
+        return ArenaPool.builder().name(name).blockAllocator(blocks).blockSize(BLOCK).leakDetection(level).build();
+    }
+
+    @Test
+    void everyLeakedLeaseIsReportedWithWhereItWasAcquiredAndItsMemoryFreed() throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        ArenaPool pool = pool("leaky-every", blocks, LeakDetection.EVERY);
+        leak(pool);
+
+        assertTrue(collectUntil(() -> !reportsOf("leaky-every").isEmpty()), "no report");
+
+        LogRecord report = reportsOf("leaky-every").getFirst();
+        assertEquals(java.util.logging.Level.SEVERE, report.getLevel());
+        assertTrue(report.getMessage().contains("An arena of pool leaky-every became unreachable without being closed"),
+                report.getMessage());
+        assertTrue(report.getMessage().contains(BLOCK + " bytes"), report.getMessage());
+        assertNotNull(report.getThrown());
+        assertTrue(Arrays.stream(report.getThrown().getStackTrace()).anyMatch(f -> f.getMethodName().equals("leak")),
+                "the report shows where the arena was acquired");
+        ArenaPool.Statistics figures = pool.statistics();
+        assertEquals(0, figures.leased());
+        assertEquals(1, figures.leaks());
+        assertEquals(0, figures.reservedBytes());
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    @Test
+    void aClosedArenaIsNeverReported() throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        ArenaPool pool = pool("closed-every", blocks, LeakDetection.EVERY);
+        WeakReference<Arena> closed;
+        try (Arena arena = pool.acquire()) {
+            arena.allocate(100);
+            closed = new WeakReference<>(arena);
+        }
+        WeakReference<Arena> leaked = leak(pool);          // the control: this one is reported
+
+        assertTrue(collectUntil(() -> closed.get() == null && !reportsOf("closed-every").isEmpty()));
+        assertEquals(1, reportsOf("closed-every").size());
+        assertEquals(null, leaked.get());
+        assertEquals(1, pool.statistics().leaks());
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    @Test
+    void withDetectionOffALeakedArenaKeepsItsMemory() throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        ArenaPool off = pool("leaky-off", blocks, LeakDetection.OFF);
+        ArenaPool every = pool("leaky-control", new CountingBlocks(), LeakDetection.EVERY);
+        WeakReference<Arena> unwatched = leak(off);
+        leak(every);
+
+        assertTrue(collectUntil(() -> unwatched.get() == null && !reportsOf("leaky-control").isEmpty()));
+        assertTrue(reportsOf("leaky-off").isEmpty());
+        assertEquals(1, off.statistics().leased(), "lost to the pool, as before leak detection existed");
+        assertEquals(BLOCK, blocks.outstandingBytes());
+        off.close();
+        every.close();
+    }
+
+    @Test
+    void sampledDetectionWatchesOneLeaseInEverySamplingInterval() throws Exception {
+        int interval = LeakDetection.samplingInterval();
+        ArenaPool pool = pool("leaky-sampled", new CountingBlocks(), LeakDetection.SAMPLED);
+        pool.acquire().close();                           // lease 0: watched, and closed
+        WeakReference<Arena> unwatched = leak(pool);      // lease 1
+        for (int i = 2; i < interval; i++) {
+            pool.acquire().close();
+        }
+        leak(pool);                                       // lease 128: watched
+
+        assertTrue(collectUntil(() -> unwatched.get() == null && !reportsOf("leaky-sampled").isEmpty()));
+        assertEquals(1, reportsOf("leaky-sampled").size());
+        assertEquals(1, pool.statistics().leaks());
+        assertEquals(1, pool.statistics().leased(), "the unwatched lease stays lost");
+        pool.close();
+    }
+
+    @Test
+    void aSliceKeptAfterItsArenaWasDroppedKeepsItsOwnBytesUntilItIsDroppedToo() throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        ArenaPool pool = pool("leaky-slice", blocks, LeakDetection.EVERY);
+        Arena arena = pool.acquire();
+        MemorySegment kept = arena.allocate(1000);
+        kept.fill((byte) 0x5A);
+        Arena.Checkpoint request = arena.checkpoint();
+        MemorySegment inRequest = arena.allocate(1000);
+        inRequest.fill((byte) 0x6B);
+        WeakReference<Arena> dropped = new WeakReference<>(arena);
+        WeakReference<Arena.Checkpoint> droppedRequest = new WeakReference<>(request);
+        arena = null;
+        request = null;
+
+        assertTrue(collectUntil(() -> dropped.get() == null && droppedRequest.get() == null),
+                "the arena itself was collected");
+        assertTrue(reportsOf("leaky-slice").isEmpty(), "its slices are still reachable: nothing recovered");
+        assertEquals(1, pool.statistics().leased());
+        long held = blocks.outstandingBytes();
+        try (Arena next = pool.acquire()) {              // another connection writes its own bytes
+            for (int i = 0; i < 10; i++) {
+                next.allocate(1000).fill((byte) 0x77);
+            }
+        }
+        assertTrue(everyByteIs(kept, 0x5A), "the kept slice reads its own bytes");
+        assertTrue(everyByteIs(inRequest, 0x6B), "so does one of a checkpoint level");
+        assertTrue(blocks.outstandingBytes() >= held);
+
+        kept = null;
+        leak(pool("leaky-slice-control", new CountingBlocks(), LeakDetection.EVERY));
+        assertTrue(collectUntil(() -> !reportsOf("leaky-slice-control").isEmpty()), "the control leak was found");
+        assertTrue(reportsOf("leaky-slice").isEmpty(), "a slice of the request level still holds the memory");
+        assertTrue(everyByteIs(inRequest, 0x6B));
+        inRequest = null;
+        assertTrue(collectUntil(() -> !reportsOf("leaky-slice").isEmpty()), "recovered once no slice is left");
+        assertEquals(0, pool.statistics().leased());
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    private static boolean everyByteIs(MemorySegment slice, int value) {
+        for (long i = 0; i < slice.byteSize(); i++) {
+            if (slice.get(JAVA_BYTE, i) != (byte) value) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void aStandaloneArenaThatLeaksIsReportedAndFreed() throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        Arena.builder().blockAllocator(blocks).blockSize(BLOCK).leakDetection(LeakDetection.EVERY).build()
+                .allocate(10);
+
+        assertTrue(collectUntil(() -> blocks.outstandingBytes() == 0
+                && reports.stream().anyMatch(r -> r.getMessage().startsWith("A standalone arena"))));
+        blocks.assertAllFreed();
+    }
+
+    @Test
+    void theSystemPropertyChoosesTheDefaultLevel() {
+        String before = System.getProperty(LeakDetection.PROPERTY);
+        try {
+            System.setProperty(LeakDetection.PROPERTY, "Every");
+            assertEquals(LeakDetection.EVERY, LeakDetection.fromSystemProperty());
+            System.setProperty(LeakDetection.PROPERTY, "off");
+            assertEquals(LeakDetection.OFF, LeakDetection.fromSystemProperty());
+            System.setProperty(LeakDetection.PROPERTY, "paranoid");
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    LeakDetection::fromSystemProperty);
+            assertTrue(refused.getMessage().contains("paranoid"), refused.getMessage());
+            System.clearProperty(LeakDetection.PROPERTY);
+            assertEquals(LeakDetection.SAMPLED, LeakDetection.fromSystemProperty());
+        } finally {
+            if (before == null) {
+                System.clearProperty(LeakDetection.PROPERTY);
+            } else {
+                System.setProperty(LeakDetection.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void aLeakIsAlsoAFlightRecorderEvent() throws Exception {
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("io.arena4j.LeakDetected");
+            recording.start();
+            ArenaPool pool = pool("leaky-jfr", new CountingBlocks(), LeakDetection.EVERY);
+            leak(pool);
+            assertTrue(collectUntil(() -> !reportsOf("leaky-jfr").isEmpty()));
+            recording.stop();
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("leak", ".jfr");
+            try {
+                recording.dump(file);
+                var events = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                        .filter(e -> e.getEventType().getName().equals("io.arena4j.LeakDetected"))
+                        .filter(e -> "leaky-jfr".equals(e.getString("pool"))).toList();
+                assertEquals(1, events.size());
+                assertEquals(BLOCK, events.getFirst().getLong("recoveredBytes"));
+                assertTrue(events.getFirst().getString("madeAt").contains("LeakDetectionTest.leak"));
+            } finally {
+                java.nio.file.Files.delete(file);
+            }
+            pool.close();
+        }
+    }
+}
