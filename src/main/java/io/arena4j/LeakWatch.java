@@ -24,9 +24,27 @@ final class LeakWatch {
     private final Cleaner.Cleanable cleanable;
 
     LeakWatch(BlockChain blocks, ArenaPool pool) {
-        this.recovery = new Recovery(blocks, pool,
-                new Throwable("The arena was " + (pool == null ? "built" : "acquired") + " here"));
+        this.recovery = new Recovery(blocks, pool, madeHere(pool == null ? "built" : "acquired"));
         this.cleanable = Shared.CLEANER.register(sentinel, recovery);
+    }
+
+    /** {@return where the caller's code made the arena: the stack without the library's own frames} */
+    private static Throwable madeHere(String how) {
+        Throwable made = new Throwable("The arena was " + how + " here");
+        StackTraceElement[] stack = made.getStackTrace();
+        int first = 0;
+        while (first < stack.length - 1 && isLibraryFrame(stack[first])) {
+            first++;
+        }
+        made.setStackTrace(java.util.Arrays.copyOfRange(stack, first, stack.length));
+        return made;
+    }
+
+    private static final java.util.Set<String> MAKERS = java.util.Set.of(LeakWatch.class.getName(),
+            Arena.class.getName(), Arena.Builder.class.getName(), ArenaPool.class.getName());
+
+    private static boolean isLibraryFrame(StackTraceElement frame) {
+        return MAKERS.contains(frame.getClassName());
     }
 
     /** One daemon thread for every watched arena, started by the first one. */
