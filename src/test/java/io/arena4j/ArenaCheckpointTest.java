@@ -1,5 +1,6 @@
 package io.arena4j;
 
+import static io.arena4j.TestSupport.allBytes;
 import static io.arena4j.TestSupport.isZero;
 import static io.arena4j.TestSupport.onAnotherThread;
 import static io.arena4j.TestSupport.whileHeldByDowncall;
@@ -43,15 +44,6 @@ class ArenaCheckpointTest {
         MemorySegment slice = arena.allocate(size);
         slice.fill((byte) value);
         return slice;
-    }
-
-    private static boolean allBytes(MemorySegment slice, int value) {
-        for (long i = 0; i < slice.byteSize(); i++) {
-            if (slice.get(JAVA_BYTE, i) != (byte) value) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Nested

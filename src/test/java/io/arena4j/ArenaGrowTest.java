@@ -1,5 +1,6 @@
 package io.arena4j;
 
+import static io.arena4j.TestSupport.allBytes;
 import static io.arena4j.TestSupport.isZero;
 import static io.arena4j.TestSupport.onAnotherThread;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -27,15 +28,6 @@ class ArenaGrowTest {
         MemorySegment slice = arena.allocate(size);
         slice.fill((byte) value);
         return slice;
-    }
-
-    private static boolean allBytes(MemorySegment slice, long from, long to, int value) {
-        for (long i = from; i < to; i++) {
-            if (slice.get(JAVA_BYTE, i) != (byte) value) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Test

@@ -1,6 +1,6 @@
 package io.arena4j;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static io.arena4j.TestSupport.allBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -185,29 +185,20 @@ class LeakDetectionTest {
                 next.allocate(1000).fill((byte) 0x77);
             }
         }
-        assertTrue(everyByteIs(kept, 0x5A), "the kept slice reads its own bytes");
-        assertTrue(everyByteIs(inRequest, 0x6B), "so does one of a checkpoint level");
+        assertTrue(allBytes(kept, 0x5A), "the kept slice reads its own bytes");
+        assertTrue(allBytes(inRequest, 0x6B), "so does one of a checkpoint level");
         assertTrue(blocks.outstandingBytes() >= held);
 
         kept = null;
         leak(pool("leaky-slice-control", new CountingBlocks(), LeakDetection.EVERY));
         assertTrue(collectUntil(() -> !reportsOf("leaky-slice-control").isEmpty()), "the control leak was found");
         assertTrue(reportsOf("leaky-slice").isEmpty(), "a slice of the request level still holds the memory");
-        assertTrue(everyByteIs(inRequest, 0x6B));
+        assertTrue(allBytes(inRequest, 0x6B));
         inRequest = null;
         assertTrue(collectUntil(() -> !reportsOf("leaky-slice").isEmpty()), "recovered once no slice is left");
         assertEquals(0, pool.statistics().leased());
         pool.close();
         blocks.assertAllFreed();
-    }
-
-    private static boolean everyByteIs(MemorySegment slice, int value) {
-        for (long i = 0; i < slice.byteSize(); i++) {
-            if (slice.get(JAVA_BYTE, i) != (byte) value) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Test

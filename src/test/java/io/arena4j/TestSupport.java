@@ -38,6 +38,21 @@ final class TestSupport {
 
     private TestSupport() {}
 
+    /** {@return whether every byte of {@code slice} from {@code from} up to {@code to} is {@code value}} */
+    static boolean allBytes(MemorySegment slice, long from, long to, int value) {
+        for (long i = from; i < to; i++) {
+            if (slice.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != (byte) value) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@return whether every byte of {@code slice} is {@code value}} */
+    static boolean allBytes(MemorySegment slice, int value) {
+        return allBytes(slice, 0, slice.byteSize(), value);
+    }
+
     /** Whether every byte of the segment is zero. */
     static boolean isZero(MemorySegment segment) {
         return segment.mismatch(MemorySegment.ofArray(new byte[(int) segment.byteSize()])) == -1;
