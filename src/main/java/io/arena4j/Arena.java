@@ -878,9 +878,10 @@ public final class Arena implements java.lang.foreign.Arena {
      *
      * {@snippet :
      * Arena arena = Arena.builder().blockSize(4096).build();
-     * arena.allocate(3000);
-     * arena.allocate(2000);                     // does not fit: a new block
-     * assert arena.unusedTailBytes() == 4096 - 3000;
+     * for (int i = 0; i < 5; i++) {
+     *     arena.allocate(1000);                 // the fifth does not fit: a new block
+     * }
+     * assert arena.unusedTailBytes() == 4096 - 4000;
      * }
      */
     public long unusedTailBytes() {

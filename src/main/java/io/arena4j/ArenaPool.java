@@ -41,6 +41,12 @@ import javax.management.ObjectName;
  * shows them to JConsole and JMX monitoring as the platform MXBean
  * {@code io.arena4j:type=ArenaPool,name=}<em>its name</em>.
  *
+ * <h2>Leaks</h2>
+ * An arena that is never closed is lost to the pool. With {@link LeakDetection} (one lease in
+ * every 128 by default, see {@link Builder#leakDetection(LeakDetection)}), a watched lease that
+ * becomes unreachable without being closed is reported, with where it was acquired, and its
+ * memory is freed and counted out of the pool.
+ *
  * <h2>Bounds</h2>
  * At most {@linkplain Builder#maxIdle(int) maxIdle} arenas holding at most
  * {@linkplain Builder#maxIdleBytes(long) maxIdleBytes} of native memory wait idle; an arena
