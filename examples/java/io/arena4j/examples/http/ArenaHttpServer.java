@@ -45,6 +45,15 @@ import java.util.zip.CRC32;
  */
 public final class ArenaHttpServer implements AutoCloseable {
 
+    /**
+     * Connections the kernel completes before the server accepts them. Java's default is 50: 400
+     * clients connecting at once overflowed it (TcpExtListenOverflows), and each dropped handshake
+     * waited for the client's one-second SYN retransmission, which was the 99th-percentile tail
+     * of the load test. The kernel caps it at net.core.somaxconn.
+     */
+    private static final int LISTEN_BACKLOG = 4096;
+
+
     /** Where per-request memory comes from. */
     public enum Mode { ARENA, HEAP }
 
@@ -126,7 +135,8 @@ public final class ArenaHttpServer implements AutoCloseable {
      */
     public static ArenaHttpServer start(InetSocketAddress address, Mode mode, ArenaPool pool, Limits limits)
             throws IOException {
-        ArenaHttpServer server = new ArenaHttpServer(ServerSocketChannel.open().bind(address), mode, pool, limits);
+        ArenaHttpServer server = new ArenaHttpServer(ServerSocketChannel.open().bind(address, LISTEN_BACKLOG), mode,
+                pool, limits);
         // The first message loads what logging needs while files can still be opened.
         log(System.Logger.Level.INFO, "listening on " + server.server.getLocalAddress() + " in " + mode + " mode, "
                 + limits);
