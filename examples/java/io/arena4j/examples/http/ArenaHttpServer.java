@@ -53,6 +53,11 @@ public final class ArenaHttpServer implements AutoCloseable {
      */
     private static final int LISTEN_BACKLOG = 4096;
 
+    /**
+     * What an idle connection in arena mode reads the first bytes of its next request into: it
+     * holds no arena while it waits (see Connection).
+     */
+    static final int WAITING_BUFFER = 1024;
 
     /** Where per-request memory comes from. */
     public enum Mode { ARENA, HEAP }
@@ -241,13 +246,7 @@ public final class ArenaHttpServer implements AutoCloseable {
 
     private void serve(SocketChannel channel, Deadline deadline) {
         try (channel) {
-            if (mode == Mode.ARENA) {
-                try (Arena arena = pool.acquire()) {
-                    new Connection(channel, deadline, arena, arena).run();
-                }
-            } else {
-                new Connection(channel, deadline, HEAP, null).run();
-            }
+            new Connection(channel, deadline).run();
         } catch (IOException | IllegalStateException e) {
             // the client went away, timed out, or the server stopped: the connection ends
         } finally {
@@ -257,40 +256,88 @@ public final class ArenaHttpServer implements AutoCloseable {
     }
 
     /**
-     * One connection: requests in turn. In arena mode the connection's own buffer, which holds the
-     * request head and whatever the client sent after it, lives in the arena's generation, and
-     * each request is served in a checkpoint of it: everything the request allocated is freed
-     * when it ends, while the bytes already read of the next request stay where they are.
+     * One connection: requests in turn. In arena mode the connection leases an arena only while it
+     * has a request to serve, as nginx frees the buffers of idle keep-alive connections: it waits
+     * for the next request with a {@value #WAITING_BUFFER}-byte heap buffer, and when bytes arrive
+     * it leases an arena, copies them into the connection's buffer there, and serves each request
+     * in a checkpoint of the arena: everything the request allocated is freed when it ends, while
+     * the bytes already read of the next (pipelined) request stay in the buffer. Once no byte of
+     * a next request is buffered, the arena goes back to the pool. Heap mode has one buffer for
+     * the connection's life.
      */
     private final class Connection {
         private final SocketChannel channel;
         private final Deadline deadline;
-        private final SegmentAllocator allocator;
-        private final Arena arena;                 // null in heap mode
+        private final ByteBuffer waiting;          // arena mode: where an idle connection reads
+        private Arena arena;                       // arena mode: leased while a request is served
+        private SegmentAllocator allocator;
         /** Bytes read from the client: [consumed, filled) are not yet parsed. */
-        private final MemorySegment inbound;
+        private MemorySegment inbound;
         private long filled;
         private long consumed;
         private long served;
 
-        Connection(SocketChannel channel, Deadline deadline, SegmentAllocator allocator, Arena arena) {
+        Connection(SocketChannel channel, Deadline deadline) {
             this.channel = channel;
             this.deadline = deadline;
-            this.allocator = allocator;
-            this.arena = arena;
-            this.inbound = allocator.allocate(MAX_HEAD);
+            if (mode == Mode.ARENA) {
+                this.waiting = ByteBuffer.allocate(WAITING_BUFFER);
+            } else {
+                this.waiting = null;
+                this.allocator = HEAP;
+                this.inbound = HEAP.allocate(MAX_HEAD);
+            }
         }
 
         void run() throws IOException {
-            boolean keepAlive = true;
-            while (keepAlive) {
-                try {
-                    keepAlive = arena == null ? serveOne() : serveOneInCheckpoint();
-                } catch (ArenaLimitException tooBig) {
-                    respondAndClose("413 Content Too Large");
-                    return;
+            try {
+                boolean keepAlive = true;
+                while (keepAlive) {
+                    if (waiting != null && arena == null && !awaitRequest()) {
+                        return;                        // closed by the client while idle
+                    }
+                    try {
+                        keepAlive = arena == null ? serveOne() : serveOneInCheckpoint();
+                    } catch (ArenaLimitException tooBig) {
+                        respondAndClose("413 Content Too Large");
+                        return;
+                    }
+                    if (arena != null && consumed == filled) {
+                        releaseArena();                // idle until the client sends again
+                    }
+                }
+            } finally {
+                if (arena != null) {
+                    releaseArena();
                 }
             }
+        }
+
+        /**
+         * Waits, holding no arena, for the first bytes of the next request, then leases an arena
+         * and moves them into the connection's buffer there; false if the client closed instead.
+         */
+        private boolean awaitRequest() throws IOException {
+            int read = read(waiting.clear());
+            if (read < 0) {
+                return false;
+            }
+            arena = pool.acquire();
+            allocator = arena;
+            inbound = arena.allocate(MAX_HEAD);
+            MemorySegment.copy(MemorySegment.ofBuffer(waiting.flip()), 0, inbound, 0, read);
+            filled = read;
+            consumed = 0;
+            return true;
+        }
+
+        private void releaseArena() {
+            arena.close();
+            arena = null;
+            allocator = null;
+            inbound = null;
+            filled = 0;
+            consumed = 0;
         }
 
         private boolean serveOneInCheckpoint() throws IOException {

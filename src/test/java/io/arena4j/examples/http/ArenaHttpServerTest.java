@@ -216,6 +216,56 @@ class ArenaHttpServerTest {
         assertTrue(rawAscii("GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200 "));
     }
 
+    /** Writes {@code request} and reads one whole answer (head and Content-Length body) off a kept-alive socket. */
+    private static String exchange(Socket socket, String request) throws IOException {
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = socket.getInputStream();
+        StringBuilder answer = new StringBuilder();
+        int headEnd;
+        while ((headEnd = answer.indexOf("\r\n\r\n")) < 0) {
+            int next = in.read();
+            assertTrue(next >= 0, "the server closed the connection after: " + answer);
+            answer.append((char) next);
+        }
+        int at = answer.indexOf("Content-Length: ") + "Content-Length: ".length();
+        int length = Integer.parseInt(answer.substring(at, answer.indexOf("\r\n", at)));
+        answer.append(new String(in.readNBytes(length), StandardCharsets.ISO_8859_1));
+        assertEquals(headEnd + 4 + length, answer.length());
+        return answer.toString();
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionHoldsNoArenaAndLeasesOneWhenItsNextRequestArrives() throws Exception {
+        start(ArenaHttpServer.Mode.ARENA, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(10), 1024));
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket socket = new Socket("127.0.0.1", server.port());
+                socket.setSoTimeout(10_000);
+                sockets.add(socket);
+                assertTrue(exchange(socket, "GET /first HTTP/1.1\r\n\r\n").contains("\"requestOnConnection\":1}"));
+            }
+            await(() -> pool.statistics().leased() == 0, "every idle connection gives its arena back");
+            assertTrue(pool.idleCount() > 0);
+
+            String longHeader = "X-Long: " + "a".repeat(3 * ArenaHttpServer.WAITING_BUFFER) + "\r\n";
+            for (Socket socket : sockets) {
+                String answer = exchange(socket, "GET /second HTTP/1.1\r\n" + longHeader + "\r\n");
+                assertTrue(answer.contains("\"target\":\"/second\",\"headers\":1,"), answer);
+                assertTrue(answer.contains("\"requestOnConnection\":2}"), answer);
+            }
+            Socket split = sockets.getFirst();             // a head arriving in two pieces, an idle wait between
+            split.getOutputStream().write("GET /thi".getBytes(StandardCharsets.ISO_8859_1));
+            await(() -> pool.statistics().leased() == 1, "the first bytes lease an arena");
+            assertTrue(exchange(split, "rd HTTP/1.1\r\n\r\n").contains("\"target\":\"/third\""));
+            await(() -> pool.statistics().leased() == 0, "and the answer gives it back");
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(ArenaHttpServer.Mode.class)
     void pipelinedRequestsAreServedFromTheBytesReadAhead(ArenaHttpServer.Mode mode) throws Exception {
