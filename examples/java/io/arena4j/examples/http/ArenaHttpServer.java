@@ -26,8 +26,9 @@ import java.util.zip.CRC32;
 
 /**
  * An HTTP/1.1 server on the JDK alone, one virtual thread per connection, that answers every
- * request with a small JSON description of it. In {@link Mode#ARENA} each connection leases one
- * arena from an {@link ArenaPool}, and serves each request in a checkpoint of it: the request is
+ * request with a small JSON description of it. In {@link Mode#ARENA} a connection leases an
+ * arena from an {@link ArenaPool} while it has requests to serve (an idle one holds none), and
+ * serves each request in a checkpoint of it: the request is
  * read into arena memory, parsed into slices of it, and the response is built and written from
  * arena memory, all freed when the checkpoint closes, while the bytes already read of the next
  * request stay in the connection's buffer. Chunked bodies are read into one slice that
