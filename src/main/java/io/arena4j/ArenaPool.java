@@ -206,9 +206,8 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        bytesTrimmed.addAndGet(trimmed);
         returned.freeBlocks();
-        bytesTrimmed.addAndGet(bytes);
+        bytesTrimmed.addAndGet(trimmed + bytes);
         arenasFreed.incrementAndGet();
     }
 

@@ -65,6 +65,9 @@ final class LeakWatch {
     void closed() {
         recovery.closed = true;
         cleanable.clean();
+        // Until clean() has taken the action off the cleaner's list, the cleaner must not find
+        // the sentinel unreachable and run it on its own thread, where closed may not be seen.
+        Reference.reachabilityFence(sentinel);
     }
 
     /** What the cleaner runs: once, when the arena was closed, or when it leaked. */
