@@ -43,7 +43,7 @@ import javax.management.ObjectName;
  *
  * <h2>Leaks</h2>
  * An arena that is never closed is lost to the pool. With {@link LeakDetection} (one lease in
- * every 128 by default, see {@link Builder#leakDetection(LeakDetection)}), a watched lease that
+ * every 1024 by default, see {@link Builder#leakDetection(LeakDetection)}), a watched lease that
  * becomes unreachable without being closed is reported, with where it was acquired, and its
  * memory is freed and counted out of the pool.
  *

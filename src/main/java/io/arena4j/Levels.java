@@ -31,15 +31,18 @@ final class Levels {
     private static final int BLOCK_CHANGES = 7;      // BlockChain.changes() when the mark was taken
     private static final int SERIAL = 8;
     private static final int FIELDS = 9;
+    private static final long[] NO_MARKS = {};
 
-    private long[] marks = new long[4 * FIELDS];
+    // Sized for the generation alone: a pooled arena gets new Levels at every lease, and most
+    // leases of a server that does not use checkpoints never take one.
+    private long[] marks = NO_MARKS;
     /** The JDK arena of each level whose scope is open, or null; level 0's is the generation. */
-    private java.lang.foreign.Arena[] scopes = new java.lang.foreign.Arena[4];
+    private java.lang.foreign.Arena[] scopes = new java.lang.foreign.Arena[1];
     /**
      * All of memory bound to each open scope (see {@code Arena.addressSpace}): the generation's
      * always, a checkpoint's once a level above it has opened, null otherwise.
      */
-    private MemorySegment[] spaces = new MemorySegment[4];
+    private MemorySegment[] spaces = new MemorySegment[1];
     private int depth;
     /** Levels 1 to marked have their marks; those above have seen no change of the arena yet. */
     private int marked;
@@ -71,9 +74,10 @@ final class Levels {
     long push() {
         int level = ++depth;
         if ((level + 1) * FIELDS > marks.length) {
-            marks = Arrays.copyOf(marks, marks.length * 2);
-            scopes = Arrays.copyOf(scopes, scopes.length * 2);
-            spaces = Arrays.copyOf(spaces, spaces.length * 2);
+            int levels = Math.max(4, scopes.length * 2);
+            marks = Arrays.copyOf(marks, levels * FIELDS);
+            scopes = Arrays.copyOf(scopes, levels);
+            spaces = Arrays.copyOf(spaces, levels);
         }
         return marks[level * FIELDS + SERIAL] = ++lastSerial;
     }

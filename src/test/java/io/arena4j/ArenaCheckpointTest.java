@@ -279,6 +279,27 @@ class ArenaCheckpointTest {
         }
 
         @Test
+        void checkpointsNestDeeperThanTheLevelsFirstMade() {
+            try (Arena arena = Arena.create()) {
+                List<Arena.Checkpoint> checkpoints = new ArrayList<>();
+                List<MemorySegment> slices = new ArrayList<>();
+                for (int level = 1; level <= 20; level++) {
+                    checkpoints.add(arena.checkpoint());
+                    slices.add(filled(arena, 10, level));
+                }
+                for (int level = 20; level > 10; level--) {
+                    checkpoints.get(level - 1).close();
+                    assertFalse(slices.get(level - 1).scope().isAlive());
+                    assertTrue(allBytes(slices.get(level - 2), level - 1), "the level around it is intact");
+                }
+                checkpoints.getFirst().close();
+                assertTrue(slices.stream().noneMatch(slice -> slice.scope().isAlive()));
+                assertEquals(0, arena.allocatedBytes());
+                assertThrows(IllegalStateException.class, () -> checkpoints.get(5).close());
+            }
+        }
+
+        @Test
         void levelsThatHandOutNothingNestToo() {
             try (Arena arena = Arena.create()) {
                 MemorySegment.Scope connection = arena.scope();

@@ -150,8 +150,8 @@ class LeakDetectionTest {
         for (int i = 1; i < interval - 1; i++) {
             pool.acquire().close();
         }
-        leak(pool);                                       // lease 127, the last of the interval: watched
-        pool.acquire().close();                           // lease 128: not watched, closed anyway
+        leak(pool);                                       // the last lease of the interval: watched
+        pool.acquire().close();                           // the first of the next interval: not watched
 
         assertTrue(collectUntil(() -> unwatched.get() == null && !reportsOf("leaky-sampled").isEmpty()));
         assertEquals(1, reportsOf("leaky-sampled").size());
