@@ -18,6 +18,9 @@ import java.util.function.Consumer;
 final class LeakWatch {
 
     private static final System.Logger LOGGER = System.getLogger("io.arena4j.LeakDetection");
+    /** The classes whose frames sit between the caller's code and the captured stack. */
+    private static final java.util.Set<String> MAKERS = java.util.Set.of(LeakWatch.class.getName(),
+            Arena.class.getName(), Arena.Builder.class.getName(), ArenaPool.class.getName());
 
     private final Object sentinel = new Object();
     private final Recovery recovery;
@@ -26,7 +29,8 @@ final class LeakWatch {
     LeakWatch(BlockChain blocks, ArenaPool pool) {
         // Only the stack is captured here; its frames are made into elements if it leaks, since
         // that is what costs (microseconds on a path the JIT rarely sees when leases are sampled).
-        this.recovery = new Recovery(blocks, pool, new Throwable("The arena was " + (pool == null ? "built" : "acquired") + " here"));
+        Throwable made = new Throwable("The arena was " + (pool == null ? "built" : "acquired") + " here");
+        this.recovery = new Recovery(blocks, pool, made);
         this.cleanable = Shared.CLEANER.register(sentinel, recovery);
     }
 
@@ -40,9 +44,6 @@ final class LeakWatch {
         made.setStackTrace(java.util.Arrays.copyOfRange(stack, first, stack.length));
         return made;
     }
-
-    private static final java.util.Set<String> MAKERS = java.util.Set.of(LeakWatch.class.getName(),
-            Arena.class.getName(), Arena.Builder.class.getName(), ArenaPool.class.getName());
 
     private static boolean isLibraryFrame(StackTraceElement frame) {
         return MAKERS.contains(frame.getClassName());
