@@ -3,6 +3,8 @@ package io.arena4j;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * A per-connection bump allocator: a chain of large native blocks from which slices are carved
@@ -122,7 +124,7 @@ public final class Arena implements java.lang.foreign.Arena {
 
     private static final VarHandle OWNER;
     /** Standalone arenas built so far, for {@link LeakDetection#SAMPLED}. */
-    private static final java.util.concurrent.atomic.AtomicLong STANDALONE_ARENAS = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong STANDALONE_ARENAS = new AtomicLong();
 
     static {
         try {
@@ -766,7 +768,8 @@ public final class Arena implements java.lang.foreign.Arena {
     /** {@return all of memory in the scope of {@code level}: see addressSpace} */
     @SuppressWarnings("restricted")   // binding the blocks' memory to a level is the point
     private MemorySegment bind(java.lang.foreign.Arena level) {
-        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, level, leakWatch == null ? null : leakWatch.keepWatching());
+        Consumer<MemorySegment> watching = leakWatch == null ? null : leakWatch.keepWatching();
+        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, level, watching);
     }
 
     /**

@@ -95,7 +95,9 @@ public final class ArenaPool implements AutoCloseable {
         this.arenaSettings.blockAllocator(new CountedBlocks(arenaSettings.blockAllocator()));
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
-        this.leakDetection = settings.leakDetection != null ? settings.leakDetection : LeakDetection.fromSystemProperty();
+        this.leakDetection = settings.leakDetection != null
+                ? settings.leakDetection
+                : LeakDetection.fromSystemProperty();
         this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
         Events.watch(this);
     }
