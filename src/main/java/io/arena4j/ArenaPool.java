@@ -261,14 +261,7 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public Statistics statistics() {
-        int idleNow;
-        lock.lock();
-        try {
-            idleNow = idle.size();
-        } finally {
-            lock.unlock();
-        }
-        return new Statistics(leased.get(), idleNow, acquires.get(), arenasCreated.get(), arenasFreed.get(),
+        return new Statistics(leased.get(), idleCount(), acquires.get(), arenasCreated.get(), arenasFreed.get(),
                 bytesTrimmed.get(), reserved.get(), peakReserved.get(), leaks.get());
     }
 
@@ -309,8 +302,8 @@ public final class ArenaPool implements AutoCloseable {
     /** What JMX sees of the pool: its statistics, read afresh at every request. */
     private final class PoolMXBean implements ArenaPoolMXBean {
         @Override public String getName() { return name; }
-        @Override public int getLeased() { return statistics().leased(); }
-        @Override public int getIdle() { return statistics().idle(); }
+        @Override public int getLeased() { return leased.get(); }
+        @Override public int getIdle() { return idleCount(); }
         @Override public long getAcquires() { return acquires.get(); }
         @Override public long getArenasCreated() { return arenasCreated.get(); }
         @Override public long getArenasFreed() { return arenasFreed.get(); }
