@@ -193,7 +193,7 @@ public final class Arena implements java.lang.foreign.Arena {
         this.largeThreshold = settings.blockSize / 4;
         this.blocks = new BlockChain(settings.blockSize, settings.maxBytes,
                 settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes, settings.zeroed,
-                settings.blockAllocator);
+                settings.blockAllocator, pool == null ? BlockBudget.NONE : pool.budget());
         this.pool = pool;
         this.levels = new Levels();
         this.owner = Thread.currentThread();
@@ -1180,8 +1180,8 @@ public final class Arena implements java.lang.foreign.Arena {
             return this;
         }
 
-        BlockAllocator blockAllocator() {
-            return blockAllocator;
+        long blockSize() {
+            return blockSize;
         }
 
         /**

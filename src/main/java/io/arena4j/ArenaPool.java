@@ -1,8 +1,14 @@
 package io.arena4j;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -52,6 +58,30 @@ import javax.management.ObjectName;
  * {@linkplain Builder#maxIdleBytes(long) maxIdleBytes} of native memory wait idle; an arena
  * returned beyond either bound is freed. {@link #close()} frees the idle arenas at once, and
  * leased ones as they come back.
+ *
+ * <p>Two bounds make the whole pool's memory one number a server can trust, whatever the number
+ * of connections:
+ * {@snippet :
+ * ArenaPool pool = ArenaPool.builder()
+ *         .maxTotalBytes(512L << 20)   // all arenas, leased and idle, never hold more
+ *         .maxLeased(2000)             // at most this many arenas out at once
+ *         .build();
+ * try (Arena arena = pool.acquire(Duration.ofMillis(100))) {   // or answer 503
+ *     // ...
+ * }
+ * }
+ * <ul>
+ * <li>{@linkplain Builder#maxTotalBytes(long) maxTotalBytes} holds at every instant, across all
+ *     threads. It is checked only when an arena needs a new block, never on the allocation fast
+ *     path. A block that would cross it first takes memory back from idle arenas, least recently
+ *     used first; if that is not enough, the allocation throws {@link ArenaLimitException}, whose
+ *     {@link ArenaLimitException#poolName() poolName()} names the pool, and the arena and the
+ *     pool are left as they were.
+ * <li>{@linkplain Builder#maxLeased(int) maxLeased} makes {@link #acquire()} wait while that many
+ *     arenas are out, and {@link #acquire(Duration)} wait at most its timeout. Waiters are served
+ *     in the order they came, each as an arena comes back; a virtual thread waits without
+ *     holding its carrier. Closing the pool ends every wait with {@link IllegalStateException}.
+ * </ul>
  */
 public final class ArenaPool implements AutoCloseable {
 
@@ -61,12 +91,23 @@ public final class ArenaPool implements AutoCloseable {
     /** Idle native memory kept unless {@link Builder#maxIdleBytes(long)} says otherwise: 8 MiB. */
     public static final long DEFAULT_MAX_IDLE_BYTES = 8L << 20;
 
+    /** maxLeased when it is not set: arenas are leased without waiting. */
+    private static final int UNBOUNDED_LEASES = Integer.MAX_VALUE;
+
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final String name;
     private final Arena.Builder arenaSettings;
     private final int maxIdle;
     private final long maxIdleBytes;
+    private final long maxTotalBytes;
+    private final int maxLeased;
+    /**
+     * A permit per arena that may still be leased under maxLeased, handed to waiters first come
+     * first served; null without that bound. Its waits park, so a virtual thread frees its carrier.
+     */
+    private final Semaphore leaseSlots;
+    private final PoolBudget budget = new PoolBudget();
     /** Registered as this pool's platform MXBean, or null. */
     private final ObjectName mxBeanName;
 
@@ -92,9 +133,11 @@ public final class ArenaPool implements AutoCloseable {
     private ArenaPool(Builder settings) {
         this.name = settings.name != null ? settings.name : "arena-pool-" + POOLS.incrementAndGet();
         this.arenaSettings = settings.arenaSettings.copy();
-        this.arenaSettings.blockAllocator(new CountedBlocks(arenaSettings.blockAllocator()));
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
+        this.maxTotalBytes = settings.maxTotalBytes;
+        this.maxLeased = settings.maxLeased;
+        this.leaseSlots = maxLeased == UNBOUNDED_LEASES ? null : new Semaphore(maxLeased, true);
         this.leakDetection = settings.leakDetection != null
                 ? settings.leakDetection
                 : LeakDetection.fromSystemProperty();
@@ -107,28 +150,66 @@ public final class ArenaPool implements AutoCloseable {
         return name;
     }
 
-    /** The blocks of every arena of the pool come from here, so that it knows what they hold. */
-    private final class CountedBlocks implements BlockAllocator {
+    /** {@return what the blocks of every arena of this pool are counted against} */
+    BlockBudget budget() {
+        return budget;
+    }
 
-        private final BlockAllocator blocks;
+    /**
+     * Every block of the pool's arenas is counted here before it is allocated and after it is
+     * freed, so that {@link #reservedBytes()} is never below the native memory held, and never
+     * above maxTotalBytes.
+     */
+    private final class PoolBudget implements BlockBudget {
 
-        CountedBlocks(BlockAllocator blocks) {
-            this.blocks = blocks;
+        @Override
+        public void take(long bytes, long requestedBytes, long byteAlignment, long blockBytes) {
+            while (true) {
+                long now = reserved.get();
+                if (bytes <= maxTotalBytes - now) {
+                    if (reserved.compareAndSet(now, now + bytes)) {
+                        peakReserved.accumulateAndGet(now + bytes, Math::max);
+                        return;
+                    }
+                } else if (!freeIdleArenas(bytes - (maxTotalBytes - now))) {
+                    Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+                    throw new ArenaLimitException(name, requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+                }
+            }
         }
 
         @Override
-        public MemorySegment allocate(long byteSize, boolean zeroed) {
-            MemorySegment block = blocks.allocate(byteSize, zeroed);
-            long now = reserved.addAndGet(byteSize);
-            peakReserved.accumulateAndGet(now, Math::max);
-            return block;
+        public void giveBack(long bytes) {
+            reserved.addAndGet(-bytes);
         }
+    }
 
-        @Override
-        public void free(MemorySegment block) {
-            blocks.free(block);
-            reserved.addAndGet(-block.byteSize());
+    /**
+     * Frees idle arenas, least recently used first, until they held {@code bytes} or none is left.
+     *
+     * @return whether there was one to free
+     */
+    private boolean freeIdleArenas(long bytes) {
+        List<Arena> toFree = new ArrayList<>();
+        lock.lock();
+        try {
+            for (long freed = 0; freed < bytes && !idle.isEmpty(); ) {
+                Arena arena = idle.pollFirst();
+                freed += arena.reservedBytes();
+                idleBytes -= arena.reservedBytes();
+                toFree.add(arena);
+            }
+        } finally {
+            lock.unlock();
         }
+        free(toFree);
+        return !toFree.isEmpty();
+    }
+
+    /** Frees the blocks of arenas no longer in the pool's idle list, and counts them. */
+    private void free(Collection<Arena> arenas) {
+        arenas.forEach(Arena::freeBlocks);
+        arenasFreed.addAndGet(arenas.size());
     }
 
     /**
@@ -150,7 +231,10 @@ public final class ArenaPool implements AutoCloseable {
 
     /**
      * Leases an arena to the calling thread: an idle one if there is one, otherwise a new one.
-     * Closing the arena returns it.
+     * Closing the arena returns it. Under {@linkplain Builder#maxLeased(int) maxLeased}, waits
+     * while that many arenas are leased, for as long as it takes; as with
+     * {@link java.util.concurrent.locks.Lock#lock()}, an interrupt does not end the wait (the
+     * thread's interrupt status stays set), and closing the pool does.
      *
      * {@snippet :
      * try (Arena arena = pool.acquire()) {
@@ -159,9 +243,77 @@ public final class ArenaPool implements AutoCloseable {
      * }
      *
      * @return an arena owned by the calling thread, with no slice alive
-     * @throws IllegalStateException if the pool is closed
+     * @throws IllegalStateException if the pool is closed, or is closed while the caller waits
      */
     public Arena acquire() {
+        if (leaseSlots != null) {
+            leaseSlots.acquireUninterruptibly();
+        }
+        return leaseInSlot();
+    }
+
+    /**
+     * Leases an arena as {@link #acquire()} does, waiting at most {@code timeout} while
+     * {@linkplain Builder#maxLeased(int) maxLeased} arenas are leased. Waiters are served in the
+     * order they came; a zero or negative timeout takes an arena only if one is free now. An
+     * interrupt does not end the wait (the thread's interrupt status stays set).
+     *
+     * {@snippet :
+     * try (Arena arena = pool.acquire(Duration.ofMillis(100))) {
+     *     // serve the request
+     * } catch (ArenaPoolExhaustedException full) {
+     *     // answer "503 Service Unavailable"
+     * }
+     * }
+     *
+     * @param timeout how long to wait at most
+     * @return an arena owned by the calling thread, with no slice alive
+     * @throws ArenaPoolExhaustedException if maxLeased arenas stayed leased for the whole timeout
+     * @throws IllegalStateException if the pool is closed, or is closed while the caller waits
+     */
+    public Arena acquire(Duration timeout) {
+        long nanos = timeout.toNanos();          // NullPointerException for null, as the JDK's methods
+        if (leaseSlots != null && !awaitSlot(nanos)) {
+            throw new ArenaPoolExhaustedException(name, maxLeased, timeout);
+        }
+        return leaseInSlot();
+    }
+
+    /** Waits for a permit of leaseSlots for at most {@code nanos}, keeping an interrupt for later. */
+    private boolean awaitSlot(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return leaseSlots.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;          // waits on, behind whoever came meanwhile
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Leases an arena once the caller has its permit, if there is a bound. A caller that cannot
+     * lease one (the pool was closed) passes the permit on, so that every waiter wakes in turn.
+     */
+    private Arena leaseInSlot() {
+        try {
+            return lease();
+        } catch (RuntimeException | Error e) {
+            if (leaseSlots != null) {
+                leaseSlots.release();
+            }
+            throw e;
+        }
+    }
+
+    private Arena lease() {
         Arena arena;
         lock.lock();
         try {
@@ -197,20 +349,29 @@ public final class ArenaPool implements AutoCloseable {
     void takeBack(Arena returned, long trimmed) {
         leased.decrementAndGet();
         long bytes = returned.reservedBytes();
+        boolean kept = false;
         lock.lock();
         try {
             if (!closed && idle.size() < maxIdle && bytes <= maxIdleBytes - idleBytes) {
                 idle.addLast(returned.handOver());
                 idleBytes += bytes;
-                bytesTrimmed.addAndGet(trimmed);
-                return;
+                kept = true;
             }
         } finally {
             lock.unlock();
         }
-        returned.freeBlocks();
-        bytesTrimmed.addAndGet(trimmed + bytes);
-        arenasFreed.incrementAndGet();
+        if (!kept) {
+            free(List.of(returned));
+        }
+        bytesTrimmed.addAndGet(kept ? trimmed : trimmed + bytes);
+        releaseSlot();                      // last: a waiter it wakes finds the arena idle
+    }
+
+    /** Lets the next waiter under maxLeased lease an arena. */
+    private void releaseSlot() {
+        if (leaseSlots != null) {
+            leaseSlots.release();
+        }
     }
 
     /**
@@ -221,6 +382,7 @@ public final class ArenaPool implements AutoCloseable {
         leased.decrementAndGet();
         arenasFreed.incrementAndGet();
         leaks.incrementAndGet();
+        releaseSlot();
     }
 
     /**
@@ -238,6 +400,11 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@return an estimate of the threads waiting in acquire for a leased arena to come back} */
+    private int waitingCount() {
+        return leaseSlots == null ? 0 : leaseSlots.getQueueLength();
     }
 
     /**
@@ -261,7 +428,7 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public Statistics statistics() {
-        return new Statistics(leased.get(), idleCount(), acquires.get(), arenasCreated.get(), arenasFreed.get(),
+        return new Statistics(leased.get(), idleCount(), waitingCount(), acquires.get(), arenasCreated.get(), arenasFreed.get(),
                 bytesTrimmed.get(), reserved.get(), peakReserved.get(), leaks.get());
     }
 
@@ -275,6 +442,8 @@ public final class ArenaPool implements AutoCloseable {
      *
      * @param leased            arenas acquired and not yet closed
      * @param idle              arenas waiting for the next acquire
+     * @param waiting           threads waiting in {@code acquire} because
+     *                          {@linkplain Builder#maxLeased(int) maxLeased} arenas are leased
      * @param acquires          calls of {@link ArenaPool#acquire()} that returned an arena
      * @param arenasCreated     arenas made because none was idle
      * @param arenasFreed       arenas whose blocks were freed, on their return beyond the idle
@@ -286,7 +455,7 @@ public final class ArenaPool implements AutoCloseable {
      * @param leaks             leased arenas found unreachable without having been closed, and
      *                          freed: see {@link LeakDetection}
      */
-    public record Statistics(int leased, int idle, long acquires, long arenasCreated, long arenasFreed,
+    public record Statistics(int leased, int idle, int waiting, long acquires, long arenasCreated, long arenasFreed,
                              long bytesTrimmed, long reservedBytes, long peakReservedBytes, long leaks) {}
 
     private ObjectName registerMXBean() {
@@ -304,6 +473,7 @@ public final class ArenaPool implements AutoCloseable {
         @Override public String getName() { return name; }
         @Override public int getLeased() { return leased.get(); }
         @Override public int getIdle() { return idleCount(); }
+        @Override public int getWaiting() { return waitingCount(); }
         @Override public long getAcquires() { return acquires.get(); }
         @Override public long getArenasCreated() { return arenasCreated.get(); }
         @Override public long getArenasFreed() { return arenasFreed.get(); }
@@ -339,8 +509,8 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        toFree.forEach(Arena::freeBlocks);
-        arenasFreed.addAndGet(toFree.size());
+        releaseSlot();      // the first waiter wakes, finds the pool closed, and passes it on
+        free(toFree);
         Events.unwatch(this);
         if (mxBeanName != null) {
             try {
@@ -353,12 +523,16 @@ public final class ArenaPool implements AutoCloseable {
 
     /**
      * Describes the pool in one line, for example
-     * {@code ArenaPool[arena-pool-1, idle=3, leased=12, reserved=1048576, maxIdle=64, maxIdleBytes=8388608]}.
+     * {@code ArenaPool[arena-pool-1, idle=3, leased=12, reserved=1048576, maxIdle=64, maxIdleBytes=8388608]},
+     * with {@code maxTotalBytes} and {@code maxLeased} when they are set.
      */
     @Override
     public String toString() {
         return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.get() + ", reserved=" + reservedBytes()
-                + ", maxIdle=" + maxIdle + ", maxIdleBytes=" + maxIdleBytes + (closed ? ", closed" : "") + "]";
+                + ", maxIdle=" + maxIdle + ", maxIdleBytes=" + maxIdleBytes
+                + (maxTotalBytes == Arena.UNLIMITED ? "" : ", maxTotalBytes=" + maxTotalBytes)
+                + (maxLeased == UNBOUNDED_LEASES ? "" : ", maxLeased=" + maxLeased)
+                + (closed ? ", closed" : "") + "]";
     }
 
     /**
@@ -375,6 +549,8 @@ public final class ArenaPool implements AutoCloseable {
         private final Arena.Builder arenaSettings = Arena.builder();
         private int maxIdle = DEFAULT_MAX_IDLE;
         private long maxIdleBytes = DEFAULT_MAX_IDLE_BYTES;
+        private long maxTotalBytes = Arena.UNLIMITED;
+        private int maxLeased = UNBOUNDED_LEASES;
         private String name;
         private boolean registerMXBean;
         private LeakDetection leakDetection;    // null: the system property's
@@ -407,7 +583,7 @@ public final class ArenaPool implements AutoCloseable {
          * @return this builder
          */
         public Builder leakDetection(LeakDetection level) {
-            this.leakDetection = java.util.Objects.requireNonNull(level, "level");
+            this.leakDetection = Objects.requireNonNull(level, "level");
             return this;
         }
 
@@ -510,16 +686,63 @@ public final class ArenaPool implements AutoCloseable {
         }
 
         /**
+         * Sets the most native memory all the pool's arenas, leased and idle, may hold together;
+         * no bound by default. It holds at every instant: an arena that needs a new block beyond
+         * it first takes memory back from idle arenas, and otherwise throws
+         * {@link ArenaLimitException}, changing nothing.
+         *
+         * {@snippet :
+         * ArenaPool pool = ArenaPool.builder().maxBytes(16 << 20).maxTotalBytes(512L << 20).build();
+         * }
+         *
+         * @param bytes a positive number of bytes, at least one block
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes <= 0}
+         */
+        public Builder maxTotalBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxTotalBytes must be positive: " + bytes);
+            }
+            this.maxTotalBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the most arenas leased at once; no bound by default. Beyond it,
+         * {@link ArenaPool#acquire()} waits for an arena to come back, and
+         * {@link ArenaPool#acquire(Duration)} waits at most its timeout.
+         *
+         * {@snippet :
+         * ArenaPool pool = ArenaPool.builder().maxLeased(2000).build();
+         * }
+         *
+         * @param arenas a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if {@code arenas <= 0}
+         */
+        public Builder maxLeased(int arenas) {
+            if (arenas <= 0) {
+                throw new IllegalArgumentException("maxLeased must be positive: " + arenas);
+            }
+            this.maxLeased = arenas;
+            return this;
+        }
+
+        /**
          * Creates the pool. It holds no arena yet.
          *
          * @return a new pool
          * @throws IllegalArgumentException if the arena settings do not fit together, as
-         *         {@link Arena.Builder#build()} checks them
+         *         {@link Arena.Builder#build()} checks them, or maxTotalBytes is less than a block
          * @throws IllegalStateException if the MXBean cannot be registered, for example because
          *         a pool of the same name registered one already
          */
         public ArenaPool build() {
             arenaSettings.validate();
+            if (maxTotalBytes < arenaSettings.blockSize()) {
+                throw new IllegalArgumentException("maxTotalBytes (" + maxTotalBytes + ") is less than blockSize ("
+                        + arenaSettings.blockSize() + "): no block could ever be allocated");
+            }
             return new ArenaPool(this);
         }
     }

@@ -23,6 +23,9 @@ public interface ArenaPoolMXBean {
     /** {@return the arenas waiting for the next acquire} */
     int getIdle();
 
+    /** {@return threads waiting for an arena because maxLeased arenas are leased} */
+    int getWaiting();
+
     /** {@return the calls of {@code acquire()} that returned an arena} */
     long getAcquires();
 

@@ -24,6 +24,8 @@ final class BlockChain {
     private final long retainBytes;
     private final boolean zeroed;
     private final BlockAllocator allocator;
+    /** What this chain and its pool's other chains may hold together. */
+    private final BlockBudget budget;
 
     private final List<Block> regular = new ArrayList<>();
     private int current = -1;
@@ -36,18 +38,20 @@ final class BlockChain {
     /** Counts the calls that may have changed which blocks are in use: see {@link #changes()}. */
     private long changes;
 
-    BlockChain(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator allocator) {
+    BlockChain(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator allocator,
+               BlockBudget budget) {
         this.blockSize = blockSize;
         this.maxBytes = maxBytes;
         this.retainBytes = retainBytes;
         this.zeroed = zeroed;
         this.allocator = allocator;
+        this.budget = budget;
     }
 
     /** Moves every block to a new chain with the same settings, for the next lease of a pooled arena. */
     BlockChain handOver() {
         assert large.isEmpty() && current < 0 : "a recycled chain has no block in use";
-        BlockChain next = new BlockChain(blockSize, maxBytes, retainBytes, zeroed, allocator);
+        BlockChain next = new BlockChain(blockSize, maxBytes, retainBytes, zeroed, allocator, budget);
         next.regular.addAll(regular);
         next.spareLarge.addAll(spareLarge);
         next.reservedBytes = reservedBytes;
@@ -136,8 +140,9 @@ final class BlockChain {
     /**
      * Allocates a block of {@code blockBytes} for a request. Under a limit, the request is refused
      * if the blocks in use and the new one would cross it; otherwise kept, unused blocks are freed
-     * first, as far as needed, so that the limit holds at every instant. If the C library then
-     * refuses the block, those are allocated again.
+     * first, as far as needed, so that the limit holds at every instant. The budget is charged
+     * the difference before anything is freed, so that a refusal changes nothing. If the C
+     * library then refuses the block, the blocks given up are allocated again.
      */
     private Block newBlock(long blockBytes, long byteSize, long byteAlignment, boolean currentUntouched,
                            boolean large) {
@@ -148,17 +153,30 @@ final class BlockChain {
                 Events.limitRefused(byteSize, byteAlignment, blockBytes, maxBytes, inUse);
                 throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, inUse, reservedBytes);
             }
-            givenUp = giveUpUnusedBlocks(reservedBytes - (maxBytes - blockBytes), currentUntouched);
+            givenUp = unusedBlocksToGiveUp(reservedBytes - (maxBytes - blockBytes), currentUntouched);
         }
+        // The blocks given up pay for the new one: the budget sees only the difference, taken
+        // before they are freed, or given back once the new block is allocated, so that its
+        // count never falls below what is held.
+        long charge = blockBytes - givenUp.bytes();
+        if (charge > 0) {
+            budget.take(charge, byteSize, byteAlignment, blockBytes);
+        }
+        giveUp(givenUp);
         try {
-            return allocate(blockBytes, large);
+            Block block = allocate(blockBytes, large);
+            if (charge < 0) {
+                budget.giveBack(-charge);
+            }
+            return block;
         } catch (OutOfMemoryError e) {
-            takeBack(givenUp, e);
+            long lost = takeBack(givenUp, e);
+            budget.giveBack(Math.max(charge, 0) + lost);
             throw e;
         }
     }
 
-    /** The one place where the chain takes native memory. */
+    /** The one place where the chain takes native memory; the budget was charged for it. */
     private Block allocate(long bytes, boolean large) {
         Block block = new Block(allocator.allocate(bytes, zeroed), large);
         reservedBytes += bytes;
@@ -175,55 +193,74 @@ final class BlockChain {
         return current == 0 && currentUntouched;
     }
 
-    /** Kept, unused blocks freed to make room for a new one: large ones, and regular ones from the chain's end. */
-    private record GivenUp(List<Block> large, int regular) {
-        static final GivenUp NOTHING = new GivenUp(List.of(), 0);
+    /**
+     * Kept, unused blocks to free to make room for a new one: the last {@code large} spare large
+     * blocks, and the last {@code regular} regular ones, of {@code bytes} in all.
+     */
+    private record GivenUp(List<Block> large, int regular, long bytes) {
+        static final GivenUp NOTHING = new GivenUp(List.of(), 0, 0);
     }
 
-    /** Frees kept, unused blocks, large ones first, until at least {@code bytes} are freed. */
-    private GivenUp giveUpUnusedBlocks(long bytes, boolean currentUntouched) {
+    /**
+     * Chooses kept, unused blocks, large ones first, of at least {@code bytes} in all; frees
+     * nothing yet, so that the budget can still refuse.
+     */
+    private GivenUp unusedBlocksToGiveUp(long bytes, boolean currentUntouched) {
         if (bytes <= 0) {
             return GivenUp.NOTHING;
         }
-        List<Block> largeGivenUp = new ArrayList<>();
-        int regularGivenUp = 0;
-        while (bytes > 0 && !spareLarge.isEmpty()) {
-            Block block = spareLarge.removeLast();
-            free(block);
-            largeGivenUp.add(block);
-            bytes -= block.size();
+        long chosen = 0;
+        int largeCount = 0;
+        while (chosen < bytes && largeCount < spareLarge.size()) {
+            chosen += spareLarge.get(spareLarge.size() - 1 - largeCount++).size();
         }
-        while (bytes > 0 && regular.size() > current + 1) {
-            free(regular.removeLast());
-            regularGivenUp++;
-            bytes -= blockSize;
+        // Regular blocks after the current one, then the first block if nothing was carved from it.
+        int unusedRegular = regular.size() - (firstBlockUntouched(currentUntouched) ? 0 : current + 1);
+        int regularCount = 0;
+        while (chosen < bytes && regularCount < unusedRegular) {
+            chosen += blockSize;
+            regularCount++;
         }
-        if (bytes > 0 && firstBlockUntouched(currentUntouched)) {
-            current = -1;              // the arena leaves it: see inBlock()
-            free(regular.removeLast());
-            regularGivenUp++;
-            bytes -= blockSize;
+        assert chosen >= bytes : "the blocks in use and the new one fit under the limit";
+        return new GivenUp(List.copyOf(spareLarge.subList(spareLarge.size() - largeCount, spareLarge.size())),
+                regularCount, chosen);
+    }
+
+    /** Frees the blocks chosen; their bytes pay for the new block, so the budget is not given them. */
+    private void giveUp(GivenUp givenUp) {
+        for (int i = 0; i < givenUp.large().size(); i++) {
+            free(spareLarge.removeLast(), false);
         }
-        assert bytes <= 0 : "the blocks in use and the new one fit under the limit";
-        return new GivenUp(largeGivenUp, regularGivenUp);
+        for (int i = 0; i < givenUp.regular(); i++) {
+            if (regular.size() == current + 1) {
+                current = -1;          // the untouched first block: the arena leaves it, see inBlock()
+            }
+            free(regular.removeLast(), false);
+        }
     }
 
     /**
      * The C library refused a block after kept blocks were freed to make room for it: allocates
-     * those again. If it refuses them too, the chain keeps fewer unused blocks; what is in use
-     * never changes.
+     * those again, with the budget charged for the new block. If it refuses them too, the chain
+     * keeps fewer unused blocks; what is in use never changes.
+     *
+     * @return the bytes of the blocks it could not allocate again
      */
-    private void takeBack(GivenUp givenUp, OutOfMemoryError refusal) {
+    private long takeBack(GivenUp givenUp, OutOfMemoryError refusal) {
+        long restored = 0;
         try {
-            for (Block block : givenUp.large().reversed()) {
+            for (Block block : givenUp.large()) {
                 spareLarge.add(allocate(block.size(), true));
+                restored += block.size();
             }
             for (int i = 0; i < givenUp.regular(); i++) {
                 regular.add(allocate(blockSize, false));
+                restored += blockSize;
             }
         } catch (OutOfMemoryError again) {
             refusal.addSuppressed(again);
         }
+        return givenUp.bytes() - restored;
     }
 
     /**
@@ -324,9 +361,17 @@ final class BlockChain {
         assert reservedBytes == 0;
     }
 
-    /** The one place where the chain gives native memory back. */
+    /** Frees a block, and gives its bytes back to the budget. */
     private void free(Block block) {
+        free(block, true);
+    }
+
+    /** The one place where the chain gives native memory back; the budget gets it unless it pays for a new block. */
+    private void free(Block block, boolean toBudget) {
         allocator.free(block.memory);
+        if (toBudget) {
+            budget.giveBack(block.size());
+        }
         reservedBytes -= block.size();
         Events.blockFreed(block.size(), block.large);
     }

@@ -123,6 +123,10 @@ final class Events {
         @Label("Leased Arenas")
         int leased;
 
+        @Label("Waiting Threads")
+        @Description("Threads waiting in acquire because maxLeased arenas are leased")
+        int waiting;
+
         @Label("Reserved")
         @DataAmount
         long reservedBytes;
@@ -215,6 +219,7 @@ final class Events {
                 event.pool = pool.name();
                 event.idle = figures.idle();
                 event.leased = figures.leased();
+                event.waiting = figures.waiting();
                 event.reservedBytes = figures.reservedBytes();
                 event.peakReservedBytes = figures.peakReservedBytes();
                 event.acquires = figures.acquires();

@@ -24,7 +24,7 @@ class ArenaPoolStatisticsTest {
         CountingBlocks blocks = new CountingBlocks();
         ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).blockSize(4 * KiB).retainBytes(4 * KiB)
                 .maxIdle(1).leakDetection(LeakDetection.OFF).build();
-        assertEquals(new ArenaPool.Statistics(0, 0, 0, 0, 0, 0, 0, 0, 0), pool.statistics());
+        assertEquals(new ArenaPool.Statistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), pool.statistics());
 
         Arena first = pool.acquire();
         Arena second = pool.acquire();
@@ -36,23 +36,23 @@ class ArenaPoolStatisticsTest {
             second.allocate(1000);                // the fourth of each round fills a block
         }
         second.allocate(10 * KiB);                // large
-        assertEquals(new ArenaPool.Statistics(2, 0, 2, 2, 0, 0, 4 * KiB + 3 * 4 * KiB + 10 * KiB,
+        assertEquals(new ArenaPool.Statistics(2, 0, 0, 2, 2, 0, 0, 4 * KiB + 3 * 4 * KiB + 10 * KiB,
                 4 * KiB + 3 * 4 * KiB + 10 * KiB, 0), pool.statistics());
 
         second.close();                           // keeps one block: trims two and the large one
-        assertEquals(new ArenaPool.Statistics(1, 1, 2, 2, 0, 2 * 4 * KiB + 10 * KiB, 2 * 4 * KiB,
+        assertEquals(new ArenaPool.Statistics(1, 1, 0, 2, 2, 0, 2 * 4 * KiB + 10 * KiB, 2 * 4 * KiB,
                 26 * KiB, 0), pool.statistics());
 
         first.close();                            // beyond maxIdle: freed whole
-        assertEquals(new ArenaPool.Statistics(0, 1, 2, 2, 1, 2 * 4 * KiB + 10 * KiB + 4 * KiB, 4 * KiB,
+        assertEquals(new ArenaPool.Statistics(0, 1, 0, 2, 2, 1, 2 * 4 * KiB + 10 * KiB + 4 * KiB, 4 * KiB,
                 26 * KiB, 0), pool.statistics());
 
         Arena third = pool.acquire();             // the idle one
         third.allocate(10);
-        assertEquals(new ArenaPool.Statistics(1, 0, 3, 2, 1, 22 * KiB, 4 * KiB, 26 * KiB, 0), pool.statistics());
+        assertEquals(new ArenaPool.Statistics(1, 0, 0, 3, 2, 1, 22 * KiB, 4 * KiB, 26 * KiB, 0), pool.statistics());
         third.close();
         pool.close();
-        assertEquals(new ArenaPool.Statistics(0, 0, 3, 2, 2, 22 * KiB, 0, 26 * KiB, 0), pool.statistics());
+        assertEquals(new ArenaPool.Statistics(0, 0, 0, 3, 2, 2, 22 * KiB, 0, 26 * KiB, 0), pool.statistics());
         assertEquals(26 * KiB, blocks.peakBytes(), "the pool's peak is the native peak");
         blocks.assertAllFreed();
     }
