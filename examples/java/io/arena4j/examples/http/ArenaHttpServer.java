@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import io.arena4j.Arena;
 import io.arena4j.ArenaLimitException;
 import io.arena4j.ArenaPool;
+import io.arena4j.ArenaPoolExhaustedException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
@@ -35,14 +36,17 @@ import java.util.zip.CRC32;
  * {@linkplain Arena#grow grows}. {@link Mode#HEAP} runs the same code with a {@code byte[]} per
  * buffer instead, so that the two can be compared under the same load.
  *
- * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=http.ArenaHttpServer}
- * and {@code -Dexample.args="--port 8080 --mode heap"}; Ctrl-C stops it.
+ * <p>Run it with {@code bash examples/http-server --port 8080 --mode heap}: the script becomes
+ * the server's JVM, so Ctrl-C or one {@code kill} stops it.
  *
  * <p>Nothing a client does can hold the server's memory or threads for ever: a connection that
  * sends nothing for {@link Limits#idleTimeout()}, or does not read its answers for
  * {@link Limits#writeTimeout()}, is closed, and at most {@link Limits#maxConnections()} are served
- * at once (more wait in the kernel's backlog), so that memory per connection times connections
- * stays bounded. A failing {@code accept()} (too many open files, say) is logged once and retried.
+ * at once (more wait in the kernel's backlog). The pool's own bounds cap the native memory of all
+ * connections together: a request that finds no arena within {@link Limits#acquireTimeout()}
+ * (the pool's {@code maxLeased} are all out), or needs a block beyond the pool's
+ * {@code maxTotalBytes}, is answered {@code 503 Service Unavailable}. A failing {@code accept()}
+ * (too many open files, say) is logged once and retried.
  */
 public final class ArenaHttpServer implements AutoCloseable {
 
@@ -84,20 +88,28 @@ public final class ArenaHttpServer implements AutoCloseable {
      * @param writeTimeout   how long writing one answer may take (a client that does not read)
      *                       before the connection is closed
      * @param maxConnections how many connections are served at once; more wait to be accepted
+     * @param acquireTimeout how long a request waits for an arena while the pool's maxLeased are
+     *                       out, before it is answered 503
      */
-    public record Limits(Duration idleTimeout, Duration writeTimeout, int maxConnections) {
+    public record Limits(Duration idleTimeout, Duration writeTimeout, int maxConnections, Duration acquireTimeout) {
 
-        /** 10 s to send or read, 1024 connections: with 1 MiB per arena, at most 1 GiB of native memory. */
-        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), 1024);
+        /** 10 s to send or read, 1024 connections, 1 s to wait for an arena. */
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), 1024,
+                Duration.ofSeconds(1));
 
         /** Checks the values. */
         public Limits {
-            if (idleTimeout.isNegative() || idleTimeout.isZero() || writeTimeout.isNegative() || writeTimeout.isZero()) {
-                throw new IllegalArgumentException("timeouts must be positive: " + idleTimeout + ", " + writeTimeout);
+            if (!isPositive(idleTimeout) || !isPositive(writeTimeout) || !isPositive(acquireTimeout)) {
+                throw new IllegalArgumentException("timeouts must be positive: " + idleTimeout + ", " + writeTimeout
+                        + ", " + acquireTimeout);
             }
             if (maxConnections <= 0) {
                 throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
             }
+        }
+
+        private static boolean isPositive(Duration duration) {
+            return !duration.isNegative() && !duration.isZero();
         }
     }
 
@@ -294,13 +306,18 @@ public final class ArenaHttpServer implements AutoCloseable {
             try {
                 boolean keepAlive = true;
                 while (keepAlive) {
-                    if (waiting != null && arena == null && !awaitRequest()) {
-                        return;                        // closed by the client while idle
-                    }
                     try {
+                        if (waiting != null && arena == null && !awaitRequest()) {
+                            return;                    // closed by the client while idle
+                        }
                         keepAlive = arena == null ? serveOne() : serveOneInCheckpoint();
-                    } catch (ArenaLimitException tooBig) {
-                        respondAndClose("413 Content Too Large");
+                    } catch (ArenaPoolExhaustedException noArena) {
+                        respondAndClose("503 Service Unavailable");
+                        return;
+                    } catch (ArenaLimitException refused) {
+                        // The pool's budget says the server is full; the arena's own limit, that
+                        // this request is too large.
+                        respondAndClose(refused.poolName() != null ? "503 Service Unavailable" : "413 Content Too Large");
                         return;
                     }
                     if (arena != null && consumed == filled) {
@@ -323,7 +340,7 @@ public final class ArenaHttpServer implements AutoCloseable {
             if (read < 0) {
                 return false;
             }
-            arena = pool.acquire();
+            arena = pool.acquire(limits.acquireTimeout());
             allocator = arena;
             inbound = arena.allocate(MAX_HEAD);
             MemorySegment.copy(MemorySegment.ofBuffer(waiting.flip()), 0, inbound, 0, read);
@@ -672,13 +689,37 @@ public final class ArenaHttpServer implements AutoCloseable {
         pool.close();
     }
 
-    /** Starts the server; Ctrl-C stops it. */
+    /** Each connection's arena may hold at most this much native memory. */
+    static final long ARENA_MAX_BYTES = 1 << 20;
+
+    /** What {@code main} gives the pool unless {@code --max-total-mib} says otherwise: 256 MiB. */
+    static final long DEFAULT_MAX_TOTAL_BYTES = 256L << 20;
+
+    /** Arenas leased at once unless {@code --max-leased} says otherwise. */
+    static final int DEFAULT_MAX_LEASED = 512;
+
+    private static final String USAGE = "usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
+            + " [--max-connections " + Limits.DEFAULT.maxConnections() + "] [--max-leased " + DEFAULT_MAX_LEASED
+            + "] [--max-total-mib " + (DEFAULT_MAX_TOTAL_BYTES >> 20) + "]";
+
+    /**
+     * Starts the server until the process is stopped (Ctrl-C, or {@code kill}, which runs the
+     * same shutdown). Bad options print the usage and exit with status 2.
+     */
     public static void main(String[] args) throws Exception {
         String host = "127.0.0.1";
         int port = 8080;
         Mode mode = Mode.ARENA;
         int maxConnections = Limits.DEFAULT.maxConnections();
+        int maxLeased = DEFAULT_MAX_LEASED;
+        long maxTotalBytes = DEFAULT_MAX_TOTAL_BYTES;
         Limits limits = Limits.DEFAULT;
+        ArenaPool.Builder poolSettings = ArenaPool.builder().name("http").maxBytes(ARENA_MAX_BYTES).maxIdle(256)
+                .maxIdleBytes(32 << 20);
+        if (java.util.Arrays.asList(args).contains("--help")) {
+            System.out.println(USAGE);
+            return;
+        }
         try {
             if (args.length % 2 != 0) {
                 throw new IllegalArgumentException("every option needs a value");
@@ -687,19 +728,26 @@ public final class ArenaHttpServer implements AutoCloseable {
                 switch (args[i]) {
                     case "--host" -> host = args[i + 1];
                     case "--port" -> port = Integer.parseInt(args[i + 1]);
-                    case "--mode" -> mode = Mode.valueOf(args[i + 1].toUpperCase(java.util.Locale.ROOT));
+                    case "--mode" -> mode = switch (args[i + 1]) {
+                        case "arena" -> Mode.ARENA;
+                        case "heap" -> Mode.HEAP;
+                        default -> throw new IllegalArgumentException("--mode is arena or heap, not " + args[i + 1]);
+                    };
                     case "--max-connections" -> maxConnections = Integer.parseInt(args[i + 1]);
+                    case "--max-leased" -> maxLeased = Integer.parseInt(args[i + 1]);
+                    case "--max-total-mib" -> maxTotalBytes = Math.multiplyExact(Long.parseLong(args[i + 1]), 1L << 20);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
-            limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections);
-        } catch (IllegalArgumentException e) {     // NumberFormatException included
+            limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections,
+                    Limits.DEFAULT.acquireTimeout());
+            poolSettings.maxLeased(maxLeased).maxTotalBytes(maxTotalBytes);
+        } catch (IllegalArgumentException | ArithmeticException e) {     // NumberFormatException included
             System.err.println("error: " + e.getMessage());
-            System.err.println("usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
-                    + " [--max-connections " + Limits.DEFAULT.maxConnections() + "]");
+            System.err.println(USAGE);
             System.exit(2);
         }
-        ArenaPool pool = ArenaPool.builder().name("http").maxBytes(1 << 20).maxIdle(256).maxIdleBytes(32 << 20).build();
+        ArenaPool pool = poolSettings.build();
         ArenaHttpServer server = start(new InetSocketAddress(host, port), mode, pool, limits);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -45,11 +45,16 @@ class ArenaHttpServerTest {
     private ArenaHttpServer server;
 
     private void start(ArenaHttpServer.Mode mode) throws IOException {
-        start(mode, new ArenaHttpServer.Limits(Duration.ofMillis(500), Duration.ofSeconds(10), 1024));
+        start(mode, new ArenaHttpServer.Limits(Duration.ofMillis(500), Duration.ofSeconds(10), 1024, Duration.ofSeconds(1)));
     }
 
     private void start(ArenaHttpServer.Mode mode, ArenaHttpServer.Limits limits) throws IOException {
-        pool = ArenaPool.builder().maxBytes(1 << 20).maxIdle(MAX_IDLE).maxIdleBytes(MAX_IDLE_BYTES).build();
+        start(mode, limits, ArenaPool.builder().maxBytes(1 << 20).maxIdle(MAX_IDLE).maxIdleBytes(MAX_IDLE_BYTES));
+    }
+
+    private void start(ArenaHttpServer.Mode mode, ArenaHttpServer.Limits limits, ArenaPool.Builder poolSettings)
+            throws IOException {
+        pool = poolSettings.build();
         server = ArenaHttpServer.start(new InetSocketAddress("127.0.0.1", 0), mode, pool, limits);
     }
 
@@ -236,7 +241,7 @@ class ArenaHttpServerTest {
 
     @Test
     void anIdleKeepAliveConnectionHoldsNoArenaAndLeasesOneWhenItsNextRequestArrives() throws Exception {
-        start(ArenaHttpServer.Mode.ARENA, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(10), 1024));
+        start(ArenaHttpServer.Mode.ARENA, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(10), 1024, Duration.ofSeconds(1)));
         List<Socket> sockets = new ArrayList<>();
         try {
             for (int i = 0; i < 20; i++) {
@@ -264,6 +269,54 @@ class ArenaHttpServerTest {
                 socket.close();
             }
         }
+    }
+
+    /**
+     * A connection with half a request holds the only arena (maxLeased 1): a request on a second
+     * connection waits the acquire timeout, then gets 503 and a closed connection; the first is
+     * served when the rest of its request arrives, and so is a third once the arena is back.
+     */
+    @Test
+    void aRequestThatFindsNoArenaWithinTheAcquireTimeoutGets503() throws Exception {
+        start(ArenaHttpServer.Mode.ARENA,
+                new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(10), 1024, Duration.ofMillis(100)),
+                ArenaPool.builder().maxLeased(1));
+        try (Socket holder = new Socket("127.0.0.1", server.port())) {
+            holder.setSoTimeout(10_000);
+            holder.getOutputStream().write("GET /held HTTP/1.1\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            await(() -> pool.statistics().leased() == 1, "the first bytes lease the arena");
+
+            String refused = rawAscii("GET /refused HTTP/1.1\r\n\r\n");
+            assertTrue(refused.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), refused);
+            assertTrue(refused.contains("Connection: close"), refused);
+
+            assertTrue(exchange(holder, "\r\n").contains("\"target\":\"/held\""));
+        }
+        await(() -> pool.statistics().leased() == 0, "the arena comes back");
+        assertTrue(rawAscii("GET /later HTTP/1.1\r\nConnection: close\r\n\r\n").contains("\"target\":\"/later\""));
+    }
+
+    /**
+     * The pool's budget is one block, which a connection with half a request holds: a request on
+     * a second connection gets an arena but no block for its buffer, and is answered 503, not
+     * 413, since it is the server that is full. Nothing is lost: the first is then served.
+     */
+    @Test
+    void aRequestBeyondThePoolsBudgetGets503() throws Exception {
+        start(ArenaHttpServer.Mode.ARENA, ArenaHttpServer.Limits.DEFAULT,
+                ArenaPool.builder().blockSize(64 * 1024).maxBytes(1 << 20).maxTotalBytes(64 * 1024).maxIdle(0));
+        try (Socket holder = new Socket("127.0.0.1", server.port())) {
+            holder.setSoTimeout(10_000);
+            holder.getOutputStream().write("GET /held HTTP/1.1\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            await(() -> pool.reservedBytes() == 64 * 1024, "the first bytes take the one block");
+
+            String refused = rawAscii("GET /refused HTTP/1.1\r\n\r\n");
+            assertTrue(refused.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), refused);
+
+            assertTrue(exchange(holder, "\r\n").contains("\"target\":\"/held\""));
+        }
+        await(() -> pool.statistics().leased() == 0, "the arena comes back");
+        assertEquals(0, pool.reservedBytes(), "and its block is freed: maxIdle is 0");
     }
 
     @ParameterizedTest
@@ -295,7 +348,7 @@ class ArenaHttpServerTest {
     @ParameterizedTest
     @EnumSource(ArenaHttpServer.Mode.class)
     void aClientThatNeverReadsItsAnswersIsClosedAfterTheWriteTimeout(ArenaHttpServer.Mode mode) throws Exception {
-        start(mode, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofMillis(300), 1024));
+        start(mode, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofMillis(300), 1024, Duration.ofSeconds(1)));
         try (SocketChannel client = SocketChannel.open()) {
             client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
             client.connect(new InetSocketAddress("127.0.0.1", server.port()));
@@ -326,7 +379,7 @@ class ArenaHttpServerTest {
 
     @Test
     void atMostMaxConnectionsAreServedAtOnceAndTheNextWaitsItsTurn() throws Exception {
-        start(ArenaHttpServer.Mode.ARENA, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), 2));
+        start(ArenaHttpServer.Mode.ARENA, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), 2, Duration.ofSeconds(1)));
         List<Socket> clients = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
