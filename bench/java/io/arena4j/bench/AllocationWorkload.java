@@ -123,7 +123,7 @@ public abstract class AllocationWorkload {
         }
     }
 
-    /** libc malloc/free through FFM downcalls: the document's baseline. */
+    /** libc malloc/free through FFM downcalls: the timing test's baseline. */
     @Benchmark
     public void mallocFree(Blackhole bh) {
         int[] sizes = nextOperation();

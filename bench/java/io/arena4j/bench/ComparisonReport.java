@@ -31,9 +31,9 @@ public final class ComparisonReport {
 
     /** Workloads by JMH class, in the order the README shows them. */
     static final Map<String, String> WORKLOADS = ordered(
-            "DocumentWorkloadBenchmark", "document: 5000 × 1000 B",
+            "DocumentWorkloadBenchmark", "timing test: 5000 × 1000 B",
             "MixedWorkloadBenchmark", "request mix: 200 × 16–512 B + body",
-            "DocumentWorkloadTwoThreadsBenchmark", "document, 2 threads");
+            "DocumentWorkloadTwoThreadsBenchmark", "timing test, 2 threads");
 
     /** Contenders by benchmark method, in the order the README shows them. */
     static final Map<String, String> CONTENDERS = ordered(

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 
 /**
- * Document 003's timing test: an operation is a round of 5000 allocations of 1000 bytes, all freed
+ * The block-chain pool's timing test (README, "Where it comes from"): an operation is a round of 5000 allocations of 1000 bytes, all freed
  * at its end. Scores are nanoseconds per allocation.
  */
 @OperationsPerInvocation(DocumentWorkloadBenchmark.COUNT)

@@ -2,7 +2,7 @@ package io.arena4j.bench;
 
 import org.openjdk.jmh.annotations.Threads;
 
-/** Document 003's timing test on two threads at once, each with allocators of its own. */
+/** The block-chain pool's timing test on two threads at once, each with allocators of its own. */
 @Threads(2)
 public class DocumentWorkloadTwoThreadsBenchmark extends DocumentWorkloadBenchmark {
 }

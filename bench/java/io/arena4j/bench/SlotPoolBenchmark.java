@@ -102,7 +102,7 @@ public class SlotPoolBenchmark {
         return slot;
     }
 
-    /** libc malloc/free through FFM downcalls: what the document's pool replaces. */
+    /** libc malloc/free through FFM downcalls: what the fixed-size session pool replaces. */
     @Benchmark
     public MemorySegment mallocFree() {
         MemorySegment slot = LibC.segment(LibC.malloc(RECORD_SIZE), RECORD_SIZE);

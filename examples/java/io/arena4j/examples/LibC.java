@@ -8,7 +8,7 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * The C library's {@code malloc} and {@code free} through FFM downcalls: the literal baseline of
- * the documents' timing tests, shared by the demo and the benchmarks. Addresses are plain
+ * the timing tests, shared by the demo and the benchmarks. Addresses are plain
  * {@code long}s, as C's pointers are, so that calling malloc costs no Java object.
  */
 @SuppressWarnings("restricted")   // calling the C library is the point

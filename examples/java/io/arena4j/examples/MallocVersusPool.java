@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.commons.lang3.time.StopWatch;
 
 /**
- * Document 003's timing test, in Java: rounds of "allocate 5000 buffers of 1000 bytes, keep each
+ * The block-chain pool's timing test (README, "Where it comes from"), in Java: rounds of "allocate 5000 buffers of 1000 bytes, keep each
  * in an array, free them all", for libc's malloc/free and for every way Java offers instead.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=MallocVersusPool}, or add
@@ -21,7 +21,7 @@ import org.apache.commons.lang3.time.StopWatch;
  */
 public final class MallocVersusPool {
 
-    /** One way of doing the document's rounds. */
+    /** One way of doing the timing test's rounds. */
     enum Contender {
         MALLOC("malloc", "libc malloc/free (FFM downcalls)", false, MallocVersusPool::mallocRounds),
         NEW_BYTES("new-bytes", "new byte[size] (the GC frees)", true, MallocVersusPool::newByteRounds),
@@ -69,7 +69,7 @@ public final class MallocVersusPool {
         Round prepare(int count, int size);
     }
 
-    /** One round of the document's test: allocate {@code count} buffers, keep them, free them all. */
+    /** One round of the timing test: allocate {@code count} buffers, keep them, free them all. */
     interface Round extends AutoCloseable {
         void run();
 
@@ -77,7 +77,7 @@ public final class MallocVersusPool {
         default void close() {}
     }
 
-    /** The document's baseline: the pointers are kept in an array, as C keeps them. */
+    /** The C test's baseline: the pointers are kept in an array, as C keeps them. */
     private static Round mallocRounds(int count, int size) {
         long[] memory = new long[count];
         return () -> {
@@ -101,7 +101,7 @@ public final class MallocVersusPool {
         };
     }
 
-    /** The JDK's own arena, used as the document uses its pool. */
+    /** The JDK's own arena, used as the C test uses its pool. */
     private static Round jdkConfinedRounds(int count, int size) {
         MemorySegment[] memory = new MemorySegment[count];
         return () -> {
@@ -113,7 +113,7 @@ public final class MallocVersusPool {
         };
     }
 
-    /** The document's pool: initialised, used and freed each round. */
+    /** The C test's pool: initialised, used and freed each round. */
     private static Round closedPerRound(int count, int size, boolean zeroed) {
         MemorySegment[] memory = new MemorySegment[count];
         return () -> {
@@ -313,7 +313,7 @@ public final class MallocVersusPool {
         return """
                 usage: MallocVersusPool [--rounds N] [--count N] [--size BYTES] [--contenders NAME,...] [--help]
 
-                Document 003's timing test: each round allocates COUNT buffers of SIZE bytes, keeps
+                The block-chain pool's timing test: each round allocates COUNT buffers of SIZE bytes, keeps
                 them in an array, and frees them all. Defaults: --rounds 1000 --count 5000 --size 1000,
                 every contender. Contenders:""" + names;
     }

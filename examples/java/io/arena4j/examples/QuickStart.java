@@ -61,7 +61,7 @@ public final class QuickStart {
         return arena;
     }
 
-    /** Logs one session into document 000's table and out again. */
+    /** Logs one session into a table like the fixed-size session pool's, and out again. */
     static void sessionTable() {
         // readme:begin
         StructLayout SESSION = MemoryLayout.structLayout(

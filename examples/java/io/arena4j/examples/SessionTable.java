@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Document 000's session table: 6000 session records in one preallocated {@link SlotPool}, and a
+ * The fixed-size session pool's table (README, "Where it comes from"): 6000 session records in one preallocated {@link SlotPool}, and a
  * day of users logging in and out whose peak goes past 6000 online, so that some acquires fall
  * back to overflow slots.
  *
@@ -31,7 +31,7 @@ public final class SessionTable {
     static final VarHandle PORT = SESSION.varHandle(groupElement("port"));
     static final VarHandle SOCK = SESSION.varHandle(groupElement("sock"));
 
-    /** The document's {@code MAX_SESSION_NUM}. */
+    /** The C pool's {@code MAX_SESSION_NUM}. */
     static final int MAX_SESSION_NUM = 6000;
 
     /** What a simulated day did. */

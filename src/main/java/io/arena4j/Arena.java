@@ -258,9 +258,20 @@ public final class Arena implements java.lang.foreign.Arena {
      * {@link #reset()} or {@link #close()}. A refused request changes nothing, and claims nothing
      * for a thread that does not own the arena.
      *
+     * <p>Two slices alive at the same time never overlap. This is the one deliberate difference
+     * from the contract of {@link java.lang.foreign.Arena#allocate(long, long)}, which says that
+     * no two segments an arena ever returns overlap: after a {@code reset()}, a new slice may lie
+     * at the address of a slice of an earlier round, since reusing that memory is the point of a
+     * reset. It is safe because the earlier slice is dead: its scope was closed by the reset,
+     * and any access through it throws {@link IllegalStateException}, so no two segments through
+     * which the same bytes can be reached are ever alive at once. The same holds for the slices of
+     * a {@linkplain #checkpoint() checkpoint} after it closes.
+     *
      * {@snippet :
      * MemorySegment page = arena.allocate(4096, 4096);
      * assert page.address() % 4096 == 0 && page.byteSize() == 4096;
+     * arena.reset();
+     * MemorySegment next = arena.allocate(4096, 4096);   // may have page's address: page is dead
      * }
      *
      * @throws IllegalArgumentException if {@code byteSize < 0} or {@code byteAlignment} is not a

@@ -20,28 +20,44 @@ final class NativeMemory implements BlockAllocator {
     /** The C library's allocator: the one every arena uses unless a test says otherwise. */
     static final NativeMemory LIBC = new NativeMemory();
 
+    /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */
+    static final long MALLOC_ALIGNMENT = 16;
+
+    /** The downcalls, and all of memory; null if the JVM denies this library native access. */
+    private record Handles(MethodHandle malloc, MethodHandle calloc, MethodHandle free, MemorySegment all) {}
+
+    private static final Handles HANDLES = handles();
+
     /**
      * All of memory in the global scope: for clearing bytes of a block by address, whatever
      * level's scope they were handed out in. Never handed out.
      */
-    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    static final MemorySegment ALL = HANDLES == null ? MemorySegment.NULL : HANDLES.all();
 
-    /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */
-    static final long MALLOC_ALIGNMENT = 16;
+    private static final MethodHandle MALLOC = HANDLES == null ? null : HANDLES.malloc();
+    private static final MethodHandle CALLOC = HANDLES == null ? null : HANDLES.calloc();
+    private static final MethodHandle FREE = HANDLES == null ? null : HANDLES.free();
 
-    private static final MethodHandle MALLOC;
-    private static final MethodHandle CALLOC;
-    private static final MethodHandle FREE;
-
-    static {
-        Linker linker = Linker.nativeLinker();
-        var libc = linker.defaultLookup();
-        MALLOC = linker.downcallHandle(libc.findOrThrow("malloc"),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        CALLOC = linker.downcallHandle(libc.findOrThrow("calloc"),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        FREE = linker.downcallHandle(libc.findOrThrow("free"),
-                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
+    /**
+     * Links the C library, or returns null under {@code --illegal-native-access=deny} without
+     * {@code --enable-native-access} for this library. Then every arena fails as it is created
+     * with the JDK's {@link IllegalCallerException}, instead of this class failing to initialise
+     * once and every later use with {@link NoClassDefFoundError}.
+     */
+    private static Handles handles() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            var libc = linker.defaultLookup();
+            return new Handles(
+                    linker.downcallHandle(libc.findOrThrow("malloc"),
+                            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG)),
+                    linker.downcallHandle(libc.findOrThrow("calloc"),
+                            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG)),
+                    linker.downcallHandle(libc.findOrThrow("free"), FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG)),
+                    MemorySegment.NULL.reinterpret(Long.MAX_VALUE));
+        } catch (IllegalCallerException denied) {
+            return null;
+        }
     }
 
     private NativeMemory() {}
@@ -49,6 +65,9 @@ final class NativeMemory implements BlockAllocator {
     /** {@inheritDoc} {@code calloc} when zeroed: fresh pages from the kernel are zero already. */
     @Override
     public MemorySegment allocate(long byteSize, boolean zeroed) {
+        if (HANDLES == null) {       // unreachable in practice: creating the arena was refused first
+            throw new IllegalCallerException("arena4j has no native access: run with --enable-native-access");
+        }
         long address;
         try {
             address = zeroed ? (long) CALLOC.invokeExact(1L, byteSize) : (long) MALLOC.invokeExact(byteSize);

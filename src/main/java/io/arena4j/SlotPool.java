@@ -8,14 +8,15 @@ import java.util.Objects;
 
 /**
  * A preallocated table of fixed-size native slots with a free list, and a fallback to a separate
- * allocation per slot when the table runs dry: document 000's session-record pool.
+ * allocation per slot when the table runs dry: the fixed-size session pool that arena4j started
+ * from (README, "Where it comes from"), in Java.
  *
  * <p>All {@link #capacity()} slots live in one native allocation made at construction.
  * {@link #acquire()} pops a slot off the free list and {@link #release(MemorySegment)} pushes it
  * back, both in constant time and without allocating native memory. When the table is empty,
  * {@code acquire()} falls back to a native allocation for that one slot (an <em>overflow</em>
  * slot, counted by {@link #overflowCount()}), and {@code release} frees it at once: it tells the
- * two kinds apart by address, as the document's {@code cache_free} does.
+ * two kinds apart by address, as the C pool's {@code cache_free} does.
  *
  * {@snippet :
  * StructLayout SESSION = MemoryLayout.structLayout(
@@ -42,7 +43,7 @@ import java.util.Objects;
  * again, is refused and can never free someone else's slot.
  *
  * <h2>Free list</h2>
- * The document threads its free list through the nodes' own {@code _next} field. Here the links
+ * The C pool threads its free list through the nodes' own {@code _next} field. Here the links
  * live in an {@code int[]} beside the table, so that a slot's bytes belong wholly to its user and
  * a stray write into a released slot cannot corrupt the pool.
  *

@@ -51,6 +51,32 @@ class ModulePathTest {
             }
             """;
 
+    /** Gets arenas four ways, printing what each attempt threw. */
+    private static final String DENIED = """
+            package demo;
+
+            import io.arena4j.Arena;
+            import io.arena4j.ArenaPool;
+            import java.util.List;
+            import java.util.function.Supplier;
+
+            public class Denied {
+                public static void main(String[] args) {
+                    ArenaPool pool = ArenaPool.builder().build();
+                    List<Supplier<Arena>> ways = List.of(Arena::create, () -> Arena.builder().build(),
+                            pool::acquire, pool::acquire);
+                    for (Supplier<Arena> way : ways) {
+                        try (Arena arena = way.get()) {
+                            System.out.println("created");
+                        } catch (Throwable e) {
+                            System.out.println(e.getClass().getName() + ": " + e.getMessage());
+                        }
+                    }
+                    System.out.println(pool.statistics().leased() + " leased");
+                }
+            }
+            """;
+
     @TempDir
     static Path work;
     private static Path library;
@@ -68,9 +94,10 @@ class ModulePathTest {
                 moduleSources.resolve("module-info.java").toString(), moduleSources.resolve("demo/Main.java").toString());
 
         Path plainSources = write(work.resolve("plain-src"), null);
+        Files.writeString(plainSources.resolve("demo/Denied.java"), DENIED);
         onClassPath = work.resolve("plain-classes");
         javac("--class-path", library.toString(), "-d", onClassPath.toString(),
-                plainSources.resolve("demo/Main.java").toString());
+                plainSources.resolve("demo/Main.java").toString(), plainSources.resolve("demo/Denied.java").toString());
     }
 
     private static Path write(Path sources, String moduleInfo) throws IOException {
@@ -113,6 +140,21 @@ class ModulePathTest {
         assertEquals(0, run.exitCode, run.toString());
         assertEquals("module=null sum=6", run.out.strip());
         assertFalse(run.err.contains("WARNING"), run.err);
+    }
+
+    @Test
+    void whenTheJvmDeniesNativeAccessEveryArenaIsRefusedWithIllegalCallerException() throws Exception {
+        Run run = java("--illegal-native-access=deny",
+                "--class-path", library + File.pathSeparator + onClassPath, "demo.Denied");
+
+        assertEquals(0, run.exitCode, run.toString());
+        List<String> lines = run.out.strip().lines().toList();
+        assertEquals(5, lines.size(), run.toString());
+        for (String line : lines.subList(0, 4)) {
+            assertTrue(line.startsWith("java.lang.IllegalCallerException: Illegal native access from an unnamed module"),
+                    "each attempt, not only the first: " + run);
+        }
+        assertEquals("0 leased", lines.get(4), "a refused acquire leases nothing");
     }
 
     private record Run(int exitCode, String out, String err) {}
