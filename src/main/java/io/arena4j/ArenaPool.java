@@ -272,7 +272,7 @@ public final class ArenaPool implements AutoCloseable {
      * @throws IllegalStateException if the pool is closed, or is closed while the caller waits
      */
     public Arena acquire(Duration timeout) {
-        long nanos = timeout.toNanos();          // NullPointerException for null, as the JDK's methods
+        long nanos = TimeUnit.NANOSECONDS.convert(timeout);   // saturates; NullPointerException for null
         if (leaseSlots != null && !awaitSlot(nanos)) {
             throw new ArenaPoolExhaustedException(name, maxLeased, timeout);
         }
