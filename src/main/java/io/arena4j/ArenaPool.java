@@ -195,8 +195,9 @@ public final class ArenaPool implements AutoCloseable {
         try {
             for (long freed = 0; freed < bytes && !idle.isEmpty(); ) {
                 Arena arena = idle.pollFirst();
-                freed += arena.reservedBytes();
-                idleBytes -= arena.reservedBytes();
+                long bytesOfArena = arena.reservedBytes();
+                freed += bytesOfArena;
+                idleBytes -= bytesOfArena;
                 toFree.add(arena);
             }
         } finally {
@@ -306,9 +307,7 @@ public final class ArenaPool implements AutoCloseable {
         try {
             return lease();
         } catch (RuntimeException | Error e) {
-            if (leaseSlots != null) {
-                leaseSlots.release();
-            }
+            releaseSlot();
             throw e;
         }
     }
@@ -428,8 +427,8 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public Statistics statistics() {
-        return new Statistics(leased.get(), idleCount(), waitingCount(), acquires.get(), arenasCreated.get(), arenasFreed.get(),
-                bytesTrimmed.get(), reserved.get(), peakReserved.get(), leaks.get());
+        return new Statistics(leased.get(), idleCount(), waitingCount(), acquires.get(), arenasCreated.get(),
+                arenasFreed.get(), bytesTrimmed.get(), reserved.get(), peakReserved.get(), leaks.get());
     }
 
     /**

@@ -366,7 +366,10 @@ final class BlockChain {
         free(block, true);
     }
 
-    /** The one place where the chain gives native memory back; the budget gets it unless it pays for a new block. */
+    /**
+     * The one place where the chain gives native memory back; the budget gets the bytes unless
+     * they pay for a new block.
+     */
     private void free(Block block, boolean toBudget) {
         allocator.free(block.memory);
         if (toBudget) {

@@ -23,9 +23,10 @@ final class NativeMemory implements BlockAllocator {
     /** What {@code malloc} aligns every block to on the 64-bit platforms Java runs on. */
     static final long MALLOC_ALIGNMENT = 16;
 
-    /** The downcalls, and all of memory; null if the JVM denies this library native access. */
+    /** The downcalls, and all of memory in the global scope. */
     private record Handles(MethodHandle malloc, MethodHandle calloc, MethodHandle free, MemorySegment all) {}
 
+    /** Null if the JVM denies this library native access. */
     private static final Handles HANDLES = handles();
 
     /**
@@ -33,10 +34,6 @@ final class NativeMemory implements BlockAllocator {
      * level's scope they were handed out in. Never handed out.
      */
     static final MemorySegment ALL = HANDLES == null ? MemorySegment.NULL : HANDLES.all();
-
-    private static final MethodHandle MALLOC = HANDLES == null ? null : HANDLES.malloc();
-    private static final MethodHandle CALLOC = HANDLES == null ? null : HANDLES.calloc();
-    private static final MethodHandle FREE = HANDLES == null ? null : HANDLES.free();
 
     /**
      * Links the C library, or returns null under {@code --illegal-native-access=deny} without
@@ -70,7 +67,8 @@ final class NativeMemory implements BlockAllocator {
         }
         long address;
         try {
-            address = zeroed ? (long) CALLOC.invokeExact(1L, byteSize) : (long) MALLOC.invokeExact(byteSize);
+            address = zeroed ? (long) HANDLES.calloc().invokeExact(1L, byteSize)
+                    : (long) HANDLES.malloc().invokeExact(byteSize);
         } catch (Throwable t) {
             throw new AssertionError("malloc/calloc cannot throw", t);
         }
@@ -84,7 +82,7 @@ final class NativeMemory implements BlockAllocator {
     @Override
     public void free(MemorySegment block) {
         try {
-            FREE.invokeExact(block.address());
+            HANDLES.free().invokeExact(block.address());
         } catch (Throwable t) {
             throw new AssertionError("free cannot throw", t);
         }

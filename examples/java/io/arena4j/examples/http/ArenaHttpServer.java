@@ -317,7 +317,8 @@ public final class ArenaHttpServer implements AutoCloseable {
                     } catch (ArenaLimitException refused) {
                         // The pool's budget says the server is full; the arena's own limit, that
                         // this request is too large.
-                        respondAndClose(refused.poolName() != null ? "503 Service Unavailable" : "413 Content Too Large");
+                        respondAndClose(refused.poolName() != null ? "503 Service Unavailable"
+                                : "413 Content Too Large");
                         return;
                     }
                     if (arena != null && consumed == filled) {
