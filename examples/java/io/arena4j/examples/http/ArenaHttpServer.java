@@ -703,53 +703,90 @@ public final class ArenaHttpServer implements AutoCloseable {
             + " [--max-connections " + Limits.DEFAULT.maxConnections() + "] [--max-leased " + DEFAULT_MAX_LEASED
             + "] [--max-total-mib " + (DEFAULT_MAX_TOTAL_BYTES >> 20) + "]";
 
+    /** The command line, parsed: where to listen, the mode, the limits, and the pool to build. */
+    record Options(InetSocketAddress address, Mode mode, Limits limits, ArenaPool.Builder pool) {}
+
     /**
-     * Starts the server until the process is stopped (Ctrl-C, or {@code kill}, which runs the
-     * same shutdown). Bad options print the usage and exit with status 2.
+     * Parses {@code main}'s options ({@link #USAGE}); anything it cannot use, an unknown option,
+     * a missing or malformed value, a host that does not resolve, throws IllegalArgumentException
+     * with a message that names the option.
      */
-    public static void main(String[] args) throws Exception {
+    static Options parse(String[] args) {
         String host = "127.0.0.1";
         int port = 8080;
         Mode mode = Mode.ARENA;
         int maxConnections = Limits.DEFAULT.maxConnections();
         int maxLeased = DEFAULT_MAX_LEASED;
-        long maxTotalBytes = DEFAULT_MAX_TOTAL_BYTES;
-        Limits limits = Limits.DEFAULT;
-        ArenaPool.Builder poolSettings = ArenaPool.builder().name("http").maxBytes(ARENA_MAX_BYTES).maxIdle(256)
-                .maxIdleBytes(32 << 20);
+        long maxTotalMib = DEFAULT_MAX_TOTAL_BYTES >> 20;
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--host" -> host = valueOf(args, i);
+                case "--port" -> port = (int) numberOf(args, i, 0, 65535);
+                case "--mode" -> mode = switch (valueOf(args, i)) {
+                    case "arena" -> Mode.ARENA;
+                    case "heap" -> Mode.HEAP;
+                    default -> throw new IllegalArgumentException("--mode is arena or heap, not " + args[i + 1]);
+                };
+                case "--max-connections" -> maxConnections = (int) numberOf(args, i, 1, Integer.MAX_VALUE);
+                case "--max-leased" -> maxLeased = (int) numberOf(args, i, 1, Integer.MAX_VALUE);
+                case "--max-total-mib" -> maxTotalMib = numberOf(args, i, 1, Long.MAX_VALUE >> 20);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("--host " + host + " does not resolve");
+        }
+        Limits limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections,
+                Limits.DEFAULT.acquireTimeout());
+        ArenaPool.Builder pool = ArenaPool.builder().name("http").maxBytes(ARENA_MAX_BYTES).maxIdle(256)
+                .maxIdleBytes(32 << 20).maxLeased(maxLeased).maxTotalBytes(maxTotalMib << 20);
+        return new Options(address, mode, limits, pool);
+    }
+
+    /** The value that follows the option at {@code i}: an option last on the line has none. */
+    private static String valueOf(String[] args, int i) {
+        if (i + 1 == args.length) {
+            throw new IllegalArgumentException(args[i] + " needs a value");
+        }
+        return args[i + 1];
+    }
+
+    /** The value after the option at {@code i}, if it is a whole number from {@code min} to {@code max}. */
+    private static long numberOf(String[] args, int i, long min, long max) {
+        String value = valueOf(args, i);
+        try {
+            long number = Long.parseLong(value);
+            if (number >= min && number <= max) {
+                return number;
+            }
+        } catch (NumberFormatException notANumber) {
+            // refused below, with the option's name and range, which parseLong's message lacks
+        }
+        throw new IllegalArgumentException(args[i] + " needs a whole number from " + min + " to " + max + ", not "
+                + value);
+    }
+
+    /**
+     * Starts the server until the process is stopped (Ctrl-C, or {@code kill}, which runs the
+     * same shutdown). Bad options print the usage and exit with status 2.
+     */
+    public static void main(String[] args) throws Exception {
         if (java.util.Arrays.asList(args).contains("--help")) {
             System.out.println(USAGE);
             return;
         }
+        Options options;
         try {
-            if (args.length % 2 != 0) {
-                throw new IllegalArgumentException("every option needs a value");
-            }
-            for (int i = 0; i < args.length; i += 2) {
-                switch (args[i]) {
-                    case "--host" -> host = args[i + 1];
-                    case "--port" -> port = Integer.parseInt(args[i + 1]);
-                    case "--mode" -> mode = switch (args[i + 1]) {
-                        case "arena" -> Mode.ARENA;
-                        case "heap" -> Mode.HEAP;
-                        default -> throw new IllegalArgumentException("--mode is arena or heap, not " + args[i + 1]);
-                    };
-                    case "--max-connections" -> maxConnections = Integer.parseInt(args[i + 1]);
-                    case "--max-leased" -> maxLeased = Integer.parseInt(args[i + 1]);
-                    case "--max-total-mib" -> maxTotalBytes = Math.multiplyExact(Long.parseLong(args[i + 1]), 1L << 20);
-                    default -> throw new IllegalArgumentException("unknown option " + args[i]);
-                }
-            }
-            limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections,
-                    Limits.DEFAULT.acquireTimeout());
-            poolSettings.maxLeased(maxLeased).maxTotalBytes(maxTotalBytes);
-        } catch (IllegalArgumentException | ArithmeticException e) {     // NumberFormatException included
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             System.err.println(USAGE);
             System.exit(2);
+            return;     // exit does not return, but the compiler cannot know that
         }
-        ArenaPool pool = poolSettings.build();
-        ArenaHttpServer server = start(new InetSocketAddress(host, port), mode, pool, limits);
+        ArenaPool pool = options.pool().build();
+        ArenaHttpServer server = start(options.address(), options.mode(), pool, options.limits());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
