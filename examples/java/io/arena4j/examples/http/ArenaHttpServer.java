@@ -693,15 +693,15 @@ public final class ArenaHttpServer implements AutoCloseable {
     /** Each connection's arena may hold at most this much native memory. */
     static final long ARENA_MAX_BYTES = 1 << 20;
 
-    /** What {@code main} gives the pool unless {@code --max-total-mib} says otherwise: 256 MiB. */
-    static final long DEFAULT_MAX_TOTAL_BYTES = 256L << 20;
+    /** The pool's maxTotalBytes, in MiB, unless {@code --max-total-mib} says otherwise. */
+    static final long DEFAULT_MAX_TOTAL_MIB = 256;
 
     /** Arenas leased at once unless {@code --max-leased} says otherwise. */
     static final int DEFAULT_MAX_LEASED = 512;
 
     private static final String USAGE = "usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
             + " [--max-connections " + Limits.DEFAULT.maxConnections() + "] [--max-leased " + DEFAULT_MAX_LEASED
-            + "] [--max-total-mib " + (DEFAULT_MAX_TOTAL_BYTES >> 20) + "]";
+            + "] [--max-total-mib " + DEFAULT_MAX_TOTAL_MIB + "]";
 
     /** The command line, parsed: where to listen, the mode, the limits, and the pool to build. */
     record Options(InetSocketAddress address, Mode mode, Limits limits, ArenaPool.Builder pool) {}
@@ -717,7 +717,7 @@ public final class ArenaHttpServer implements AutoCloseable {
         Mode mode = Mode.ARENA;
         int maxConnections = Limits.DEFAULT.maxConnections();
         int maxLeased = DEFAULT_MAX_LEASED;
-        long maxTotalMib = DEFAULT_MAX_TOTAL_BYTES >> 20;
+        long maxTotalMib = DEFAULT_MAX_TOTAL_MIB;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--host" -> host = valueOf(args, i);
