@@ -4,8 +4,8 @@ import java.util.Arrays;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 
 /**
- * The block-chain pool's timing test (README, "Where it comes from"): an operation is a round of 5000 allocations of 1000 bytes, all freed
- * at its end. Scores are nanoseconds per allocation.
+ * The block-chain pool's timing test (README, "Where it comes from"): an operation is a round of
+ * 5000 allocations of 1000 bytes, all freed at its end. Scores are nanoseconds per allocation.
  */
 @OperationsPerInvocation(DocumentWorkloadBenchmark.COUNT)
 public class DocumentWorkloadBenchmark extends AllocationWorkload {

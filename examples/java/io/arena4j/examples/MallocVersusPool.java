@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 import org.apache.commons.lang3.time.StopWatch;
 
 /**
- * The block-chain pool's timing test (README, "Where it comes from"), in Java: rounds of "allocate 5000 buffers of 1000 bytes, keep each
- * in an array, free them all", for libc's malloc/free and for every way Java offers instead.
+ * The block-chain pool's timing test (README, "Where it comes from"), in Java: rounds of
+ * "allocate 5000 buffers of 1000 bytes, keep each in an array, free them all", for libc's
+ * malloc/free and for every way Java offers instead.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=MallocVersusPool}, or add
  * {@code -Dexample.args="--help"} for the options.
