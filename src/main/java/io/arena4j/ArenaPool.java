@@ -280,14 +280,22 @@ public final class ArenaPool implements AutoCloseable {
         return leaseInSlot();
     }
 
-    /** Waits for a permit of leaseSlots for at most {@code nanos}, keeping an interrupt for later. */
+    /**
+     * Waits for a permit of leaseSlots for at most {@code nanos}, keeping an interrupt for later.
+     * A zero or negative wait takes a permit only if one is free now, and in turn: the timed
+     * tryAcquire keeps to the fair order, where the untimed one would overtake the waiters.
+     */
     private boolean awaitSlot(long nanos) {
-        long deadline = System.nanoTime() + nanos;
+        // Elapsed time against a wait of at least zero: a deadline of nanoTime() + nanos would
+        // overflow for the saturated waits of huge durations, either way.
+        long wait = Math.max(0, nanos);
+        long start = System.nanoTime();
         boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    return leaseSlots.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    long left = Math.max(0, wait - (System.nanoTime() - start));
+                    return leaseSlots.tryAcquire(left, TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     interrupted = true;          // waits on, behind whoever came meanwhile
                 }

@@ -162,6 +162,31 @@ class ArenaPoolMaxLeasedTest {
         pool.close();
     }
 
+    /**
+     * A timeout too negative for toNanos() saturates to Long.MIN_VALUE nanoseconds, which a
+     * deadline of nanoTime() plus the timeout turns into a wait of centuries. Like every zero
+     * or negative timeout, it must take an arena only if one is free now. The preemptive
+     * timeout turns a regression into a failure instead of a hang (the waiting thread, which an
+     * interrupt does not stop, is one of JUnit's daemon threads).
+     */
+    @Test
+    void aTimeoutTooNegativeForNanosecondsTakesAnArenaOnlyIfOneIsFreeNow() {
+        ArenaPool pool = pool(1);
+        Duration mostNegative = Duration.ofSeconds(Long.MIN_VALUE);
+        try (Arena free = pool.acquire(mostNegative)) {
+            ArenaPool.Statistics before = pool.statistics();
+
+            ArenaPoolExhaustedException full = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> assertThrows(ArenaPoolExhaustedException.class, () -> pool.acquire(mostNegative)));
+
+            assertEquals(mostNegative, full.timeout());
+            assertEquals(before, pool.statistics());
+            assertEquals(1, pool.statistics().leased());
+        }
+        assertEquals(0, pool.statistics().leased(), "the permit came back");
+        pool.close();
+    }
+
     @Test
     void closingThePoolEndsEveryWaitWithIllegalStateException() throws InterruptedException {
         CountingBlocks blocks = new CountingBlocks();
