@@ -23,7 +23,8 @@ package io.arena4j;
  * Memory is freed only once neither the arena nor any slice it handed out in its current
  * generation or open checkpoints can be reached: a slice kept in a field after its arena was
  * dropped keeps reading its own bytes, and the memory is recovered when that slice is dropped
- * too. Slices of earlier generations are dead already and cannot read anything.
+ * too. Slices of earlier generations and of closed checkpoints are dead already: they cannot read
+ * anything, and they do not keep a leaked arena from being recovered.
  *
  * <h2>Cost</h2>
  * A watched arena records a stack trace when it is made or acquired (microseconds), and each of

@@ -10,10 +10,11 @@ import java.util.function.Consumer;
  *
  * <p>The JDK's {@link Cleaner} runs the recovery once a sentinel object can no longer be reached.
  * The arena holds the sentinel, and so does every scope it opens (generations and checkpoint
- * levels), through the cleanup action of the segment its slices are cut from; every slice holds
- * its scope. So the sentinel stays reachable while the arena or any live slice does, and the
- * recovery, which frees the blocks, can never pull memory from under a slice still in use. The
- * recovery holds the blocks, never the arena or the sentinel, or they would never be collected.
+ * levels) while it is alive, through the cleanup action of the segment its slices are cut from;
+ * every slice holds its scope. So the sentinel stays reachable while the arena or any live slice
+ * does, and no longer: a dead slice does not hold it. The recovery, which frees the blocks, can
+ * never pull memory from under a slice still in use, and a dead slice never keeps it from
+ * running. It holds the blocks, never the arena or the sentinel, or they would never be collected.
  */
 final class LeakWatch {
 
@@ -56,11 +57,31 @@ final class LeakWatch {
 
     /**
      * {@return the cleanup action to bind a scope with: it keeps the sentinel reachable from the
-     * scope, and does nothing when the scope closes}
+     * scope while the scope is alive, and lets go of it when the scope closes}
      */
     Consumer<MemorySegment> keepWatching() {
-        Object held = sentinel;
-        return ignored -> Reference.reachabilityFence(held);
+        return new Watching(sentinel);
+    }
+
+    /**
+     * Holds the sentinel for one scope until that scope closes. Letting go matters because a
+     * closed scope lives on in every dead slice of it, and the JDK's confined scope keeps its
+     * first cleanup action, this one, after it closed: holding the sentinel for good, a dead
+     * slice of an earlier round would keep a leaked arena from ever being found.
+     */
+    private static final class Watching implements Consumer<MemorySegment> {
+
+        @SuppressWarnings({"unused", "FieldCanBeLocal"})   // a reference, for the collector only
+        private Object sentinel;
+
+        Watching(Object sentinel) {
+            this.sentinel = sentinel;
+        }
+
+        @Override
+        public void accept(MemorySegment ignored) {
+            sentinel = null;
+        }
     }
 
     /** The arena was closed as it should be: nothing to recover, ever. */

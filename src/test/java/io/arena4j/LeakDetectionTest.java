@@ -1,13 +1,16 @@
 package io.arena4j;
 
 import static io.arena4j.TestSupport.allBytes;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +21,8 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Arenas that are never closed: reported through System.Logger (here, java.util.logging) and
@@ -199,6 +204,60 @@ class LeakDetectionTest {
         assertEquals(0, pool.statistics().leased());
         pool.close();
         blocks.assertAllFreed();
+    }
+
+    /**
+     * Only a live slice may keep a leaked arena's memory. A slice of an earlier round, or of a
+     * closed checkpoint, is dead: it must not keep the leak from being found, and in a pool
+     * under maxLeased the leaked lease's permit must come back.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reset", "checkpoint"})
+    void aDeadSliceDoesNotKeepALeakedLeaseFromBeingRecovered(String endedBy) throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        String name = "leaky-dead-slice-" + endedBy;
+        ArenaPool pool = ArenaPool.builder().name(name).blockAllocator(blocks).blockSize(BLOCK)
+                .leakDetection(LeakDetection.EVERY).maxLeased(1).build();
+        MemorySegment dead = leakKeepingADeadSlice(pool.acquire(), endedBy);
+
+        assertTrue(collectUntil(() -> !reportsOf(name).isEmpty()), "the leak was never found");
+        assertEquals(1, pool.statistics().leaks());
+        assertEquals(0, blocks.outstandingBytes(), "its memory was freed");
+        assertFalse(dead.scope().isAlive());
+        assertThrows(IllegalStateException.class, () -> dead.get(JAVA_BYTE, 0));
+        try (Arena next = pool.acquire(Duration.ZERO)) {
+            assertEquals(0, pool.statistics().waiting(), "the leaked lease's permit came back");
+            next.allocate(10);
+        }
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    @Test
+    void aDeadSliceDoesNotKeepALeakedStandaloneArenaFromBeingRecovered() throws Exception {
+        CountingBlocks blocks = new CountingBlocks();
+        MemorySegment dead = leakKeepingADeadSlice(
+                Arena.builder().blockAllocator(blocks).blockSize(BLOCK).leakDetection(LeakDetection.EVERY).build(),
+                "reset");
+
+        assertTrue(collectUntil(() -> blocks.outstandingBytes() == 0), "the leak was never recovered");
+        assertFalse(dead.scope().isAlive());
+        blocks.assertAllFreed();
+    }
+
+    /** Allocates a slice, ends its lifetime, and drops the arena: returns the dead slice. */
+    private static MemorySegment leakKeepingADeadSlice(Arena arena, String endedBy) {
+        MemorySegment slice;
+        if (endedBy.equals("reset")) {
+            slice = arena.allocate(64);
+            arena.reset();
+        } else {
+            try (Arena.Checkpoint request = arena.checkpoint()) {
+                slice = arena.allocate(64);
+            }
+        }
+        arena.allocate(10);                  // a live generation, which the dropped arena takes along
+        return slice;
     }
 
     @Test
