@@ -32,14 +32,17 @@ import java.util.function.Consumer;
  * an earlier round, and allocates a new one only when none is left; the rest of the old block
  * stays unused until the next reset. A request that does not fit in the current block and is
  * larger than a quarter of a block gets a block of its own, so that one big body between small
- * headers wastes nothing and does not change the size of later blocks.
+ * headers wastes nothing and does not change the size of later blocks. A round starts with no
+ * current block, even in an arena that kept some, so its first request is placed as in an arena
+ * that kept nothing: a regular one enters the first kept block, a large one gets its own.
  *
  * <p>All native memory counts against {@linkplain Builder#maxBytes(long) maxBytes}, at every
  * instant: kept blocks that the current round has not used are freed before a new block is
  * allocated, never after. Those kept blocks never make the arena refuse a request: it throws
  * {@link ArenaLimitException} only if the blocks holding this round's slices and the block the
  * request needs would cross the limit, so it serves whatever an arena with the same settings that
- * kept nothing would serve. A refused request changes nothing.
+ * kept nothing would serve. The same holds under the budget of an {@link ArenaPool}, for which
+ * those kept blocks count as free too. A refused request changes nothing.
  *
  * <h2>Reset and retained memory</h2>
  * {@link #reset()} keeps regular blocks, then blocks of large requests, while their total stays
@@ -322,10 +325,16 @@ public final class Arena implements java.lang.foreign.Arena {
         if (needed < 0) {
             throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
         }
-        MemorySegment slice = needed > largeThreshold
-                ? allocateLarge(byteSize, byteAlignment, needed)
-                : allocateInNextBlock(byteSize, byteAlignment);
-        publish();
+        if (needed > largeThreshold) {
+            MemorySegment slice = allocateLarge(byteSize, byteAlignment, needed);
+            publish();
+            return slice;
+        }
+        long reservedBefore = blocks.reservedBytes();
+        MemorySegment slice = allocateInNextBlock(byteSize, byteAlignment);
+        if (blocks.reservedBytes() != reservedBefore) {
+            publish();    // a block was linked in; entering a kept one changes no figure but the cursor's
+        }
         return slice;
     }
 
@@ -344,7 +353,6 @@ public final class Arena implements java.lang.foreign.Arena {
             levels.generation().close();   // opened by the claim and empty: nothing can hold it
             levels.startGeneration(lastGeneration, lastAddressSpace);
             addressSpace = lastAddressSpace;
-            blocks.leaveFirst();       // entered by the claim, untouched
             leaveBlocks();             // as resetAndDisown() left it
             OWNER.setRelease(this, (Thread) null);
             throw refused;
@@ -373,14 +381,7 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
-        Block block;
-        try {
-            block = blocks.takeLarge(byteSize, byteAlignment, blockBytes, cursor == blockStart);
-        } finally {
-            if (!blocks.inBlock()) {
-                leaveBlock();         // the chain gave up the untouched first block to make room
-            }
-        }
+        Block block = blocks.takeLarge(byteSize, byteAlignment, blockBytes);
         long start = Alignment.alignUp(block.address(), byteAlignment);
         block.used = start - block.address() + byteSize;
         handedOutBefore += byteSize;
@@ -436,7 +437,7 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     private void openLevel() {
         levels.mark(cursor, blockStart, blockPadding, handedOutBefore, paddingBefore, unusedTails,
-                blocks.markBlock(cursor == blockStart), blocks.markLarge(), blocks.changes());
+                blocks.markBlock(), blocks.markLarge(), blocks.changes());
         java.lang.foreign.Arena scope = java.lang.foreign.Arena.ofConfined();
         levels.open(scope, spaceStale ? null : addressSpace);
         addressSpace = bind(scope);
@@ -507,14 +508,12 @@ public final class Arena implements java.lang.foreign.Arena {
         blocks.rewind(markBlock, levels.cursor(level) - levels.blockStart(level), levels.markLarge(level),
                 cursor - blockStart);
         if (markBlock < 0) {
-            leaveBlock();
-            enterFirstKept();         // as a round starts: the next request takes the fast path
+            leaveBlock();             // as a round starts: see startGeneration()
         } else {
             blockStart = levels.blockStart(level);
             cursor = levels.cursor(level);
             blockEnd = blocks.currentEnd();
         }
-        publish();
     }
 
     /**
@@ -757,23 +756,17 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /**
-     * Opens a new generation and enters the first kept block, if any, so that the first request
-     * of a round takes the fast path (measured: sending it down the slow path cost 0.6 ns per
-     * allocation in the request mix).
+     * Opens a new generation. No block is current yet, even if the arena kept some: the first
+     * request takes the slow path, which enters the first kept block for a regular request and
+     * gives a large one a block of its own, exactly as an arena that kept nothing would. Were a
+     * kept block entered at once, a large request would be carved from it, and the whole block
+     * would count against the limit for the rest of the round.
      */
     private void startGeneration() {
         java.lang.foreign.Arena generation = java.lang.foreign.Arena.ofConfined();
         addressSpace = bind(generation);
         spaceStale = false;
         levels.startGeneration(generation, addressSpace);
-        enterFirstKept();
-    }
-
-    private void enterFirstKept() {
-        Block first = blocks.enterFirst();
-        if (first != null) {
-            enter(first);
-        }
     }
 
     /** {@return all of memory in the scope of {@code level}: see addressSpace} */

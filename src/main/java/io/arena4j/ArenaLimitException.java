@@ -75,7 +75,7 @@ public class ArenaLimitException extends OutOfMemoryError {
         super("Cannot allocate " + requestedBytes + " bytes aligned to " + byteAlignment
                 + ": a new block of " + blockBytes + " bytes would cross the budget of pool " + poolName
                 + " (maxTotalBytes) of " + budgetBytes + " bytes: its arenas hold " + poolReservedBytes
-                + " bytes, and none is idle to free");
+                + " bytes, and freeing its idle arenas and this arena's unused blocks would not make room");
         this.requestedBytes = requestedBytes;
         this.limitBytes = budgetBytes;
         this.reservedBytes = poolReservedBytes;

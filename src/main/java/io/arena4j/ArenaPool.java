@@ -74,9 +74,10 @@ import javax.management.ObjectName;
  * <li>{@linkplain Builder#maxTotalBytes(long) maxTotalBytes} holds at every instant, across all
  *     threads. It is checked only when an arena needs a new block, never on the allocation fast
  *     path. A block that would cross it first takes memory back from idle arenas, least recently
- *     used first; if that is not enough, the allocation throws {@link ArenaLimitException}, whose
- *     {@link ArenaLimitException#poolName() poolName()} names the pool, and the arena and the
- *     pool are left as they were.
+ *     used first, then from blocks the arena kept from earlier rounds and has not used in this
+ *     one. If the two together cannot make room, nothing is freed: the allocation throws
+ *     {@link ArenaLimitException}, whose {@link ArenaLimitException#poolName() poolName()} names
+ *     the pool, and the arena and the pool are left as they were.
  * <li>{@linkplain Builder#maxLeased(int) maxLeased} makes {@link #acquire()} wait while that many
  *     arenas are out, and {@link #acquire(Duration)} wait at most its timeout. Waiters are served
  *     in the order they came, each as an arena comes back; a virtual thread waits without
@@ -163,17 +164,27 @@ public final class ArenaPool implements AutoCloseable {
     private final class PoolBudget implements BlockBudget {
 
         @Override
-        public void take(long bytes, long requestedBytes, long byteAlignment, long blockBytes) {
+        public long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes) {
             while (true) {
                 long now = reserved.get();
-                if (bytes <= maxTotalBytes - now) {
+                long shortBy = bytes - (maxTotalBytes - now);
+                if (shortBy <= 0) {
                     if (reserved.compareAndSet(now, now + bytes)) {
                         peakReserved.accumulateAndGet(now + bytes, Math::max);
-                        return;
+                        return 0;
                     }
-                } else if (!freeIdleArenas(bytes - (maxTotalBytes - now))) {
-                    Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
-                    throw new ArenaLimitException(name, requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+                    continue;
+                }
+                switch (freeIdleArenas(shortBy, unusedBytes)) {
+                    case FREED -> {}                     // there may be room now: look again
+                    case NONE_IDLE -> {
+                        return shortBy;                  // the caller's unused blocks cover it
+                    }
+                    case TOO_FEW -> {
+                        Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+                        throw new ArenaLimitException(name, requestedBytes, byteAlignment, blockBytes,
+                                maxTotalBytes, now);
+                    }
                 }
             }
         }
@@ -182,17 +193,33 @@ public final class ArenaPool implements AutoCloseable {
         public void giveBack(long bytes) {
             reserved.addAndGet(-bytes);
         }
+
+        @Override
+        public boolean bounded() {
+            return maxTotalBytes != Arena.UNLIMITED;
+        }
     }
 
+    /** What {@link #freeIdleArenas} did. */
+    private enum Reclaim { FREED, NONE_IDLE, TOO_FEW }
+
     /**
-     * Frees idle arenas, least recently used first, until they held {@code bytes} or none is left.
+     * Frees idle arenas, least recently used first, until they held {@code bytes}, but only if
+     * they and the caller's {@code unusedBytes} hold that much together; otherwise frees nothing.
      *
-     * @return whether there was one to free
+     * @return FREED if it freed arenas, NONE_IDLE if no idle arena held memory and the caller's
+     *         unused bytes make room, TOO_FEW if the two together cannot
      */
-    private boolean freeIdleArenas(long bytes) {
+    private Reclaim freeIdleArenas(long bytes, long unusedBytes) {
         List<Arena> toFree = new ArrayList<>();
         lock.lock();
         try {
+            if (idleBytes < bytes - unusedBytes) {
+                return Reclaim.TOO_FEW;
+            }
+            if (idleBytes == 0) {
+                return Reclaim.NONE_IDLE;
+            }
             for (long freed = 0; freed < bytes && !idle.isEmpty(); ) {
                 Arena arena = idle.pollFirst();
                 long bytesOfArena = arena.reservedBytes();
@@ -204,7 +231,7 @@ public final class ArenaPool implements AutoCloseable {
             lock.unlock();
         }
         free(toFree);
-        return !toFree.isEmpty();
+        return toFree.isEmpty() ? Reclaim.NONE_IDLE : Reclaim.FREED;
     }
 
     /** Frees the blocks of arenas no longer in the pool's idle list, and counts them. */
@@ -695,8 +722,9 @@ public final class ArenaPool implements AutoCloseable {
         /**
          * Sets the most native memory all the pool's arenas, leased and idle, may hold together;
          * no bound by default. It holds at every instant: an arena that needs a new block beyond
-         * it first takes memory back from idle arenas, and otherwise throws
-         * {@link ArenaLimitException}, changing nothing.
+         * it first takes memory back from idle arenas, then from the blocks it kept and has not
+         * used this round, and if those cannot make room throws {@link ArenaLimitException},
+         * changing nothing.
          *
          * {@snippet :
          * ArenaPool pool = ArenaPool.builder().maxBytes(16 << 20).maxTotalBytes(512L << 20).build();

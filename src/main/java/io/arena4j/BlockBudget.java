@@ -11,23 +11,39 @@ interface BlockBudget {
     /** The budget of a standalone arena: no bound, nothing counted. */
     BlockBudget NONE = new BlockBudget() {
         @Override
-        public void take(long bytes, long requestedBytes, long byteAlignment, long blockBytes) {}
+        public long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes) {
+            return 0;
+        }
 
         @Override
         public void giveBack(long bytes) {}
+
+        @Override
+        public boolean bounded() {
+            return false;
+        }
     };
 
     /**
-     * Takes {@code bytes} for a block about to be allocated, or refuses and changes nothing.
+     * Takes {@code bytes} for a block about to be allocated; or tells how many bytes short it is,
+     * for the caller to free of its own unused blocks; or refuses and changes nothing. Idle arenas
+     * are freed to make room before the caller's unused blocks, but only when the two together
+     * make room: a refusal frees nothing.
      *
      * @param bytes          what the budget must grant, positive
+     * @param unusedBytes    what the caller could free of its own: kept blocks its round has not used
      * @param requestedBytes the request the block is for, for the exception's message
      * @param byteAlignment  that request's alignment
      * @param blockBytes     the block's size
-     * @throws ArenaLimitException if granting them would cross the budget's limit
+     * @return 0 if the bytes were granted; otherwise how many the budget lacks, at most
+     *         {@code unusedBytes}: the caller frees that much of its own and asks for the rest
+     * @throws ArenaLimitException if neither idle arenas nor the caller's unused blocks can make room
      */
-    void take(long bytes, long requestedBytes, long byteAlignment, long blockBytes);
+    long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes);
 
     /** Gives back {@code bytes} of blocks already freed. */
     void giveBack(long bytes);
+
+    /** {@return whether {@link #take} can ever refuse or fall short} */
+    boolean bounded();
 }

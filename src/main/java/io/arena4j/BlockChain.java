@@ -12,10 +12,10 @@ import java.util.List;
  * only when the arena needs another block or ends a round. It tells this class how far it got in
  * the current block when it leaves it.
  *
- * <p>Invariants: regular blocks before {@code current} hold slices of the round; {@code current}
- * does too unless it is the first block, entered when the round began, with nothing carved from
- * it yet; those after it are kept and unused. {@link #reservedBytes()} is the size of every block
- * held, and never exceeds the limit, not even while a block is being replaced.
+ * <p>Invariants: regular blocks up to {@code current} are in use by the round (a round enters a
+ * block only to carve from it, so a kept block counts only once a request needed it); those after
+ * it are kept and unused, as are the spare large blocks. {@link #reservedBytes()} is the size of
+ * every block held, and never exceeds the limit, not even while a block is being replaced.
  */
 final class BlockChain {
 
@@ -61,27 +61,6 @@ final class BlockChain {
         return next;
     }
 
-    /** {@return the first kept regular block, now current, or null if none is kept} */
-    Block enterFirst() {
-        assert current < 0;
-        if (regular.isEmpty()) {
-            return null;
-        }
-        current = 0;
-        return regular.getFirst();
-    }
-
-    /** Leaves the first block, entered by {@link #enterFirst()}, before anything was carved from it. */
-    void leaveFirst() {
-        assert current <= 0 && large.isEmpty();
-        current = -1;
-    }
-
-    /** {@return whether a regular block is current} It stops being so when the chain gives it up. */
-    boolean inBlock() {
-        return current >= 0;
-    }
-
     /**
      * Leaves the current block, of which the arena used {@code usedOfCurrent} bytes, for the next
      * kept one or a new one. A refused request changes nothing.
@@ -94,7 +73,7 @@ final class BlockChain {
         changes++;
         if (current + 1 == regular.size()) {
             // A regular request always fits an empty block, so the current one was used.
-            regular.add(newBlock(blockSize, byteSize, byteAlignment, false, false));
+            regular.add(newBlock(blockSize, byteSize, byteAlignment, false));
         }
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
@@ -104,21 +83,20 @@ final class BlockChain {
 
     /**
      * Finds a block for a large request of {@code blockBytes}: the smallest kept one that fits, or
-     * a new one. Under a limit, a kept block larger than a new one is not used: it would hold more
-     * than an arena that kept nothing, and could make this one refuse a later request that one
-     * would serve. A refused request changes nothing the arena can see, but it may leave the
-     * current block if it was untouched (see {@link #inBlock()}).
+     * a new one. Under a limit or a pool's budget, a kept block larger than a new one is not used:
+     * it would hold more than an arena that kept nothing, and could make this one refuse a later
+     * request that one would serve. A refused request changes nothing.
      *
-     * @param currentUntouched whether nothing was carved from the current block yet
      * @return the block, in use by the request from now on
      * @throws ArenaLimitException if the blocks in use and the new one would cross the limit
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
-    Block takeLarge(long byteSize, long byteAlignment, long blockBytes, boolean currentUntouched) {
+    Block takeLarge(long byteSize, long byteAlignment, long blockBytes) {
         changes++;
-        Block block = takeSpareLarge(byteSize, byteAlignment, maxBytes == Arena.UNLIMITED ? Long.MAX_VALUE : blockBytes);
+        boolean bounded = maxBytes != Arena.UNLIMITED || budget.bounded();
+        Block block = takeSpareLarge(byteSize, byteAlignment, bounded ? blockBytes : Long.MAX_VALUE);
         if (block == null) {
-            block = newBlock(blockBytes, byteSize, byteAlignment, currentUntouched, true);
+            block = newBlock(blockBytes, byteSize, byteAlignment, true);
         }
         large.add(block);
         largeBytesInUse += block.size();
@@ -140,27 +118,32 @@ final class BlockChain {
     /**
      * Allocates a block of {@code blockBytes} for a request. Under a limit, the request is refused
      * if the blocks in use and the new one would cross it; otherwise kept, unused blocks are freed
-     * first, as far as needed, so that the limit holds at every instant. The budget is charged
-     * the difference before anything is freed, so that a refusal changes nothing. If the C
-     * library then refuses the block, the blocks given up are allocated again.
+     * first, as far as needed, so that the limit holds at every instant. The pool's budget is
+     * charged the difference before anything is freed, so that a refusal changes nothing; when it
+     * is short, the kept, unused blocks count as free for it too, as they do for the limit. If the
+     * C library then refuses the block, the blocks given up are allocated again.
      */
-    private Block newBlock(long blockBytes, long byteSize, long byteAlignment, boolean currentUntouched,
-                           boolean large) {
+    private Block newBlock(long blockBytes, long byteSize, long byteAlignment, boolean large) {
         GivenUp givenUp = GivenUp.NOTHING;
         if (maxBytes != Arena.UNLIMITED) {
-            long inUse = bytesInUse(currentUntouched);
+            long inUse = bytesInUse();
             if (blockBytes > maxBytes - inUse) {
                 Events.limitRefused(byteSize, byteAlignment, blockBytes, maxBytes, inUse);
                 throw new ArenaLimitException(byteSize, byteAlignment, blockBytes, maxBytes, inUse, reservedBytes);
             }
-            givenUp = unusedBlocksToGiveUp(reservedBytes - (maxBytes - blockBytes), currentUntouched);
+            givenUp = unusedBlocksToGiveUp(reservedBytes - (maxBytes - blockBytes));
         }
         // The blocks given up pay for the new one: the budget sees only the difference, taken
         // before they are freed, or given back once the new block is allocated, so that its
         // count never falls below what is held.
         long charge = blockBytes - givenUp.bytes();
-        if (charge > 0) {
-            budget.take(charge, byteSize, byteAlignment, blockBytes);
+        while (charge > 0) {
+            long shortBy = budget.take(charge, unusedBytes() - givenUp.bytes(), byteSize, byteAlignment, blockBytes);
+            if (shortBy == 0) {
+                break;
+            }
+            givenUp = unusedBlocksToGiveUp(givenUp.bytes() + shortBy);
+            charge = blockBytes - givenUp.bytes();
         }
         giveUp(givenUp);
         try {
@@ -185,12 +168,13 @@ final class BlockChain {
     }
 
     /** Bytes of the blocks holding this round's slices: what counts against the limit. */
-    private long bytesInUse(boolean currentUntouched) {
-        return (firstBlockUntouched(currentUntouched) ? 0 : current + 1) * blockSize + largeBytesInUse;
+    private long bytesInUse() {
+        return (current + 1) * blockSize + largeBytesInUse;
     }
 
-    private boolean firstBlockUntouched(boolean currentUntouched) {
-        return current == 0 && currentUntouched;
+    /** Bytes of the kept blocks this round has not used: all of them may be freed to make room. */
+    private long unusedBytes() {
+        return reservedBytes - bytesInUse();
     }
 
     /**
@@ -205,7 +189,7 @@ final class BlockChain {
      * Chooses kept, unused blocks, large ones first, of at least {@code bytes} in all; frees
      * nothing yet, so that the budget can still refuse.
      */
-    private GivenUp unusedBlocksToGiveUp(long bytes, boolean currentUntouched) {
+    private GivenUp unusedBlocksToGiveUp(long bytes) {
         if (bytes <= 0) {
             return GivenUp.NOTHING;
         }
@@ -214,14 +198,13 @@ final class BlockChain {
         while (chosen < bytes && largeCount < spareLarge.size()) {
             chosen += spareLarge.get(spareLarge.size() - 1 - largeCount++).size();
         }
-        // Regular blocks after the current one, then the first block if nothing was carved from it.
-        int unusedRegular = regular.size() - (firstBlockUntouched(currentUntouched) ? 0 : current + 1);
+        int unusedRegular = regular.size() - (current + 1);
         int regularCount = 0;
         while (chosen < bytes && regularCount < unusedRegular) {
             chosen += blockSize;
             regularCount++;
         }
-        assert chosen >= bytes : "the blocks in use and the new one fit under the limit";
+        assert chosen >= bytes : "the kept, unused blocks cover what must be freed";
         return new GivenUp(List.copyOf(spareLarge.subList(spareLarge.size() - largeCount, spareLarge.size())),
                 regularCount, chosen);
     }
@@ -232,9 +215,6 @@ final class BlockChain {
             free(spareLarge.removeLast(), false);
         }
         for (int i = 0; i < givenUp.regular(); i++) {
-            if (regular.size() == current + 1) {
-                current = -1;          // the untouched first block: the arena leaves it, see inBlock()
-            }
             free(regular.removeLast(), false);
         }
     }
@@ -263,13 +243,9 @@ final class BlockChain {
         return givenUp.bytes() - restored;
     }
 
-    /**
-     * {@return where the round stands in the regular chain, for {@link #rewind}: the current block,
-     * or -1 if it is the untouched first block} An untouched first block may be given up to make
-     * room (see {@link #inBlock()}), so a mark never names it.
-     */
-    int markBlock(boolean currentUntouched) {
-        return firstBlockUntouched(currentUntouched) ? -1 : current;
+    /** {@return where the round stands in the regular chain, for {@link #rewind}: the current block, or -1} */
+    int markBlock() {
+        return current;
     }
 
     /** {@return how many large blocks are in use, for {@link #rewind}} */
@@ -344,7 +320,7 @@ final class BlockChain {
         }
     }
 
-    /** {@return the address one past the current block} Only while {@link #inBlock()}. */
+    /** {@return the address one past the current block} Only while a block is current. */
     long currentEnd() {
         Block block = regular.get(current);
         return block.address() + block.size();

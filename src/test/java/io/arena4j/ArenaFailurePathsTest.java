@@ -282,6 +282,51 @@ class ArenaFailurePathsTest {
             blocks.assertAllFreed();
         }
 
+        /**
+         * A kept block must not take a large request that an arena which kept nothing would give
+         * a block of its own: carved from the kept 64 KiB block, the first 40 KiB would make the
+         * whole block count as in use, and the second request would cross the 100 KiB limit.
+         * Blocks are kept by a reset, by the close of a checkpoint taken before the first
+         * request, and by the pool for a new lease.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {"reset", "checkpoint", "lease"})
+        void aKeptBlockNeverTakesALargeRequestThatWouldGetABlockOfItsOwn(String keptBy) {
+            CountingBlocks blocks = new CountingBlocks(100 * KiB);
+            try (ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).maxBytes(100 * KiB)
+                    .leakDetection(LeakDetection.OFF).build();
+                 Arena arena = arenaThatKeptOneBlock(keptBy, blocks, pool)) {
+                assertEquals(Arena.DEFAULT_BLOCK_SIZE, arena.reservedBytes(), "one block kept");
+
+                assertEquals(40 * KiB, arena.allocate(40 * KiB).byteSize());
+                assertEquals(40 * KiB, arena.allocate(40 * KiB).byteSize(), "as an arena that kept nothing serves it");
+
+                assertEquals(80 * KiB, arena.reservedBytes(), "the kept block was given up for the limit");
+                assertEquals(80 * KiB, blocks.outstandingBytes());
+            }
+            blocks.assertAllFreed();
+        }
+
+        /** An arena with a 100 KiB limit and 64 KiB blocks that kept one block from its last round. */
+        private static Arena arenaThatKeptOneBlock(String keptBy, CountingBlocks blocks, ArenaPool pool) {
+            if (keptBy.equals("lease")) {
+                try (Arena first = pool.acquire()) {
+                    first.allocate(100);
+                }
+                return pool.acquire();
+            }
+            Arena arena = Arena.builder().blockAllocator(blocks).maxBytes(100 * KiB).build();
+            if (keptBy.equals("reset")) {
+                arena.allocate(100);
+                arena.reset();
+            } else {
+                try (Arena.Checkpoint request = arena.checkpoint()) {
+                    arena.allocate(100);
+                }
+            }
+            return arena;
+        }
+
         @Test
         void underALimitAKeptLargeBlockServesOnlyRequestsItDoesNotOversize() {
             try (Arena arena = Arena.builder().blockSize(4 * KiB).maxBytes(64 * KiB).retainBytes(64 * KiB).build()) {

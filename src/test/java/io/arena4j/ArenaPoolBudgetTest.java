@@ -96,9 +96,9 @@ class ArenaPoolBudgetTest {
 
         Arena arena = pool.acquire();                   // the most recently used: one block
         assertEquals(BLOCK, arena.reservedBytes());
-        arena.allocate(BLOCK);                          // its kept block
-        arena.allocate(BLOCK);                          // a new one: 4 blocks held, the budget
-        arena.allocate(BLOCK);                          // beyond: the idle arena's two blocks go first
+        fillRegularBlock(arena);                        // its kept block
+        fillRegularBlock(arena);                        // a new one: 4 blocks held, the budget
+        fillRegularBlock(arena);                        // beyond: the idle arena's two blocks go first
 
         assertEquals(3 * BLOCK, arena.reservedBytes());
         assertEquals(3 * BLOCK, pool.reservedBytes());
@@ -110,6 +110,16 @@ class ArenaPoolBudgetTest {
         arena.close();
         pool.close();
         blocks.assertAllFreed();
+    }
+
+    /**
+     * Fills one regular block with requests of a quarter block each, the largest that are not
+     * large requests (a request of a whole block would get a block of its own).
+     */
+    private static void fillRegularBlock(Arena arena) {
+        for (int i = 0; i < 4; i++) {
+            arena.allocate(BLOCK / 4);
+        }
     }
 
     @Test
@@ -138,6 +148,102 @@ class ArenaPoolBudgetTest {
         other.close();                                  // frees its blocks: room for the request
         assertEquals(BLOCK + BLOCK / 2, arena.allocate(BLOCK + BLOCK / 2).byteSize());
         assertEquals(pool.reservedBytes(), blocks.outstandingBytes());
+        arena.close();
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    /**
+     * Idle arenas are freed only when that makes room: a request that the idle arena's block
+     * cannot make room for is refused with the idle arena still idle, and a smaller one that it
+     * can make room for then frees it.
+     */
+    @Test
+    void aRefusalFreesNoIdleArenaWhenFreeingThemCouldNotMakeRoom() {
+        CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
+        ArenaPool pool = pool(blocks, 4 * BLOCK).build();
+        Arena idle = pool.acquire();
+        Arena arena = pool.acquire();
+        idle.allocate(100);
+        arena.allocate(100);
+        idle.close();                                   // one block idle, one in use, two free
+        ArenaPool.Statistics before = pool.statistics();
+        String arenaBefore = arena.toString();
+
+        ArenaLimitException refused = assertThrows(ArenaLimitException.class, () -> arena.allocate(4 * BLOCK));
+
+        assertTrue(refused.getMessage().contains("freeing its idle arenas and this arena's unused blocks would not"
+                + " make room"), refused.getMessage());
+        assertEquals(before, pool.statistics(), "the idle arena is still idle");
+        assertEquals(1, pool.statistics().idle());
+        assertEquals(arenaBefore, arena.toString());
+        assertEquals(2 * BLOCK, blocks.outstandingBytes());
+
+        assertEquals(3 * BLOCK, arena.allocate(3 * BLOCK).byteSize(), "the idle block makes room for this one");
+        assertEquals(0, pool.statistics().idle());
+        assertEquals(before.arenasFreed() + 1, pool.statistics().arenasFreed());
+        assertEquals(4 * BLOCK, blocks.outstandingBytes());
+        arena.close();
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    /**
+     * Blocks an arena kept from its last round count as free for the pool's budget, as they do
+     * for the arena's own limit: a request that an arena which kept nothing would get is served
+     * by giving some of them up.
+     */
+    @Test
+    void anArenasOwnKeptBlocksAreGivenUpForTheBudget() {
+        CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
+        ArenaPool pool = pool(blocks, 4 * BLOCK).retainBytes(4 * BLOCK).build();
+        Arena arena = pool.acquire();
+        for (int block = 0; block < 4; block++) {
+            fillRegularBlock(arena);
+        }
+        arena.reset();                                  // keeps all four: the budget is full
+        assertEquals(4 * BLOCK, pool.reservedBytes());
+
+        assertEquals(2 * BLOCK, arena.allocate(2 * BLOCK).byteSize());
+
+        assertEquals(4 * BLOCK, arena.reservedBytes(), "two kept blocks and the new one of two blocks");
+        assertEquals(3, arena.blockCount());
+        assertEquals(4 * BLOCK, blocks.outstandingBytes());
+        assertEquals(4 * BLOCK, pool.reservedBytes());
+        fillRegularBlock(arena);
+        fillRegularBlock(arena);                        // the two kept blocks, used
+        assertThrows(ArenaLimitException.class, () -> arena.allocate(1), "nothing is left to give up");
+        arena.close();
+        pool.close();
+        blocks.assertAllFreed();
+    }
+
+    /**
+     * When both could make room, idle arenas are freed first, least recently used first: they are
+     * the coldest memory, while the blocks an arena keeps serve its next round. Its own unused
+     * blocks pay for the rest.
+     */
+    @Test
+    void idleArenasAreFreedBeforeTheArenasOwnKeptBlocks() {
+        CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
+        ArenaPool pool = pool(blocks, 4 * BLOCK).retainBytes(3 * BLOCK).build();
+        Arena idle = pool.acquire();
+        Arena arena = pool.acquire();
+        idle.allocate(100);
+        for (int block = 0; block < 3; block++) {
+            fillRegularBlock(arena);
+        }
+        idle.close();
+        arena.reset();                                  // three kept blocks, one idle: the budget is full
+
+        assertEquals(2 * BLOCK, arena.allocate(2 * BLOCK).byteSize());
+
+        ArenaPool.Statistics figures = pool.statistics();
+        assertEquals(0, figures.idle());
+        assertEquals(1, figures.arenasFreed(), "the idle arena went first");
+        assertEquals(4 * BLOCK, arena.reservedBytes(), "then one kept block: two kept and the new one are left");
+        assertEquals(3, arena.blockCount());
+        assertEquals(4 * BLOCK, blocks.outstandingBytes());
         arena.close();
         pool.close();
         blocks.assertAllFreed();
@@ -226,7 +332,10 @@ class ArenaPoolBudgetTest {
         failures.forEach(Throwable::printStackTrace);
         assertEquals(List.of(), List.copyOf(failures));
         assertTrue(refused.get() > 0, "the budget refused some requests");
-        assertTrue(served.get() > refused.get(), "and served most");
+        // The share served depends on how 16 threads are scheduled on the machine's cores: from
+        // 47 to 95 % in runs of these seeds on 2 cores, so "most" would fail by chance.
+        assertTrue(served.get() * 4 > served.get() + refused.get(),
+                "and served many: " + served + " served, " + refused + " refused");
         assertTrue(pool.statistics().peakReservedBytes() <= budget);
         assertTrue(blocks.peakBytes() <= budget);
         assertEquals(pool.reservedBytes(), blocks.outstandingBytes());
