@@ -94,8 +94,10 @@ import java.util.function.Consumer;
  * <p>The statistics ({@link #allocatedBytes()}, {@link #reservedBytes()}, {@link #blockCount()},
  * {@link #toString()}) and {@link #scope()} may be read from any thread. The owner reads exact
  * figures. Any other thread reads the figures the owner last published, which it does whenever it
- * links in or enters a block, serves a large request, resets or closes the arena: always figures
- * the arena really had together, but without the slices carved from the current block since.
+ * links in a new block, serves a large request, rewinds blocks at a checkpoint's close,
+ * resets or closes the arena: always figures the arena really had together, but without the
+ * slices carved from the blocks it entered since; and, from {@code scope()}, a scope the arena
+ * really had.
  *
  * <h2>Native access</h2>
  * Blocks come from the C library through FFM downcalls, and slices are bound to their generation
@@ -484,11 +486,12 @@ public final class Arena implements java.lang.foreign.Arena {
             openFastPath();
             return;
         }
-        if (levels.blockChanges(level) == blocks.changes()) {
+        boolean blocksChanged = levels.blockChanges(level) != blocks.changes();
+        if (blocksChanged) {
+            rewindBlocks(level);
+        } else {
             blocks.clear(levels.cursor(level), cursor);   // only the cursor moved: the common request
             cursor = levels.cursor(level);
-        } else {
-            rewindBlocks(level);
         }
         blockPadding = levels.blockPadding(level);
         handedOutBefore = levels.handedOutBefore(level);
@@ -500,6 +503,9 @@ public final class Arena implements java.lang.foreign.Arena {
         }
         levels.discardAbove(level - 1);
         openFastPath();
+        if (blocksChanged) {
+            publish();                // last: the figures of the blocks and of the mark together
+        }
     }
 
     /** Rewinds the chain to the mark of {@code level}, when blocks were entered or taken since. */
@@ -827,8 +833,11 @@ public final class Arena implements java.lang.foreign.Arena {
      * checkpoint, or, with none open, those handed out since the last reset. It stops being alive
      * when that checkpoint closes, or at the next {@link #reset()} or {@link #close()}, and a new
      * scope takes its place after a reset. Asked by the owner, it gives a checkpoint that has
-     * handed out nothing yet its scope; another thread is given the scope of the innermost level
-     * that has one.
+     * handed out nothing yet its scope.
+     *
+     * <p>Any other thread may ask too, and is given a scope the arena really had, as it is given
+     * figures the arena really had (see "Threads" above): the scope of the level the owner last
+     * allocated from, opened, reset or closed, which may have closed since.
      *
      * {@snippet :
      * MemorySegment.Scope before = arena.scope();
@@ -838,7 +847,13 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     @Override
     public MemorySegment.Scope scope() {
-        if (levelPending() && owner == Thread.currentThread() && !ending) {
+        if (owner != Thread.currentThread()) {
+            // Not the levels: the owner changes them without publishing. addressSpace only ever
+            // holds segments bound to the arena's scopes, and a segment's fields are final, so
+            // even a racy read gives a whole segment and one of those scopes.
+            return addressSpace.scope();
+        }
+        if (levelPending() && !ending) {
             openLevel();
         }
         return spaceStale ? levels.innermostSpace().scope() : addressSpace.scope();

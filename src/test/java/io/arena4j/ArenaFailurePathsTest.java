@@ -440,5 +440,73 @@ class ArenaFailurePathsTest {
                 assertEquals(List.of(), impossible);
             }
         }
+
+        /**
+         * While the owner takes checkpoints deep enough to grow the levels' arrays, allocates in
+         * them, closes them in and out of order and resets, a reader on another thread asks for
+         * {@code scope()} and the statistics. Every scope it is given must be one the owner had;
+         * no call may throw. Each arena is new, so that its arrays grow while the reader looks.
+         */
+        @Test
+        void scopeAndStatisticsReadWhileTheOwnerTakesCheckpointsAreOnesTheArenaHad() throws Exception {
+            java.util.concurrent.atomic.AtomicReference<Arena> watched = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.Set<MemorySegment.Scope> ownerSaw = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.Set<MemorySegment.Scope> readerSaw = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            AtomicBoolean done = new AtomicBoolean();
+            List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+            AtomicInteger reads = new AtomicInteger();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                while (!done.get() && thrown.size() < 10) {
+                    Arena arena = watched.get();
+                    if (arena == null) {
+                        continue;
+                    }
+                    try {
+                        readerSaw.add(arena.scope());
+                        String figures = arena.toString();       // one snapshot, unlike two getters
+                        long allocated = Long.parseLong(figures.replaceAll(".*allocated=(\\d+).*", "$1"));
+                        long reserved = Long.parseLong(figures.replaceAll(".*reserved=(\\d+).*", "$1"));
+                        if (allocated > reserved) {
+                            thrown.add(new AssertionError("figures the arena never had: " + figures));
+                        }
+                        reads.incrementAndGet();
+                    } catch (Throwable t) {
+                        thrown.add(t);
+                    }
+                }
+            });
+            java.util.SplittableRandom random = new java.util.SplittableRandom(19);
+            for (int round = 0; round < 3_000 && thrown.isEmpty(); round++) {
+                Arena arena = Arena.builder().blockSize(4 * KiB).build();
+                ownerSaw.add(arena.scope());
+                watched.set(arena);
+                for (int reset = 0; reset < 4; reset++) {
+                    List<Arena.Checkpoint> open = new ArrayList<>();
+                    for (int step = 0; step < 40; step++) {
+                        int dice = random.nextInt(10);
+                        if (dice < 4 && open.size() < 12) {
+                            open.add(arena.checkpoint());
+                        } else if (dice < 6 && !open.isEmpty()) {
+                            int level = random.nextInt(open.size());
+                            open.get(level).close();
+                            open.subList(level, open.size()).clear();
+                        } else if (dice < 7) {
+                            ownerSaw.add(arena.scope());
+                        } else {
+                            ownerSaw.add(arena.allocate(random.nextInt(1, 3000)).scope());
+                        }
+                    }
+                    arena.reset();
+                    ownerSaw.add(arena.scope());
+                }
+                arena.close();
+            }
+            done.set(true);
+            reader.join();
+            assertEquals(List.of(), thrown);
+            assertTrue(reads.get() > 0, "the reader read");
+            readerSaw.removeAll(ownerSaw);
+            assertEquals(java.util.Set.of(), readerSaw, "scopes the arena never had");
+        }
     }
 }
