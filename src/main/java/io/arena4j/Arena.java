@@ -94,10 +94,10 @@ import java.util.function.Consumer;
  * <p>The statistics ({@link #allocatedBytes()}, {@link #reservedBytes()}, {@link #blockCount()},
  * {@link #toString()}) and {@link #scope()} may be read from any thread. The owner reads exact
  * figures. Any other thread reads the figures the owner last published, which it does whenever it
- * links in a new block, serves a large request, rewinds blocks at a checkpoint's close,
- * resets or closes the arena: always figures the arena really had together, but without the
- * slices carved from the blocks it entered since; and, from {@code scope()}, a scope the arena
- * really had.
+ * links in or enters a block (but the first block of a round, when it was kept), serves a large
+ * request, rewinds blocks at a checkpoint's close, resets or closes the arena: always figures the
+ * arena really had together, but without the slices carved from the current block since; and,
+ * from {@code scope()}, one of the scopes the arena had.
  *
  * <h2>Native access</h2>
  * Blocks come from the C library through FFM downcalls, and slices are bound to their generation
@@ -332,10 +332,13 @@ public final class Arena implements java.lang.foreign.Arena {
             publish();
             return slice;
         }
-        long reservedBefore = blocks.reservedBytes();
+        boolean firstOfRound = blockEnd == NO_BLOCK_LIMIT;
+        int regularBefore = blocks.regularBlocks();
         MemorySegment slice = allocateInNextBlock(byteSize, byteAlignment);
-        if (blocks.reservedBytes() != reservedBefore) {
-            publish();    // a block was linked in; entering a kept one changes no figure but the cursor's
+        // Entering the round's first block when it was kept changes no figure but the cursor's:
+        // a round pays nothing for publishing figures that a reset published already.
+        if (!firstOfRound || blocks.regularBlocks() != regularBefore) {
+            publish();
         }
         return slice;
     }
@@ -822,6 +825,15 @@ public final class Arena implements java.lang.foreign.Arena {
         publish();
     }
 
+    /**
+     * Frees every block of this idle arena, as {@link #freeBlocks()}, but leaves their bytes in
+     * the pool's budget: they pay for a block of another arena of the pool.
+     */
+    void freeBlocksForAnotherArena() {
+        blocks.freeAllForAnotherChain();
+        publish();
+    }
+
     /** Moves the blocks of this closed, pooled arena to a new, unowned arena for the next lease. */
     Arena handOver() {
         assert closed && pool != null;
@@ -836,8 +848,8 @@ public final class Arena implements java.lang.foreign.Arena {
      * handed out nothing yet its scope.
      *
      * <p>Any other thread may ask too, and is given a scope the arena really had, as it is given
-     * figures the arena really had (see "Threads" above): the scope of the level the owner last
-     * allocated from, opened, reset or closed, which may have closed since.
+     * figures the arena really had (see "Threads" above): usually a recent one, possibly closed
+     * since, with no promise of which.
      *
      * {@snippet :
      * MemorySegment.Scope before = arena.scope();

@@ -160,31 +160,51 @@ public final class ArenaPool implements AutoCloseable {
      * Every block of the pool's arenas is counted here before it is allocated and after it is
      * freed, so that {@link #reservedBytes()} is never below the native memory held, and never
      * above maxTotalBytes.
+     *
+     * <p>When a request finds too little room, the decision to refuse it is taken once, under the
+     * lock, before anything is freed; the idle arenas it then frees hand their bytes straight to
+     * the request, without giving them back to the count first, so that no other thread can take
+     * that room in between and leave the request refused after all.
      */
     private final class PoolBudget implements BlockBudget {
 
         @Override
         public long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes) {
+            long room = takeRoom(bytes);
+            if (room == bytes) {
+                recordPeak();
+                return 0;
+            }
+            long needed = bytes - room;
+            long fromIdle = takeFromIdleArenas(needed, unusedBytes);
+            if (fromIdle < 0) {
+                giveBack(room);
+                long now = reserved.get();
+                Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+                throw new ArenaLimitException(name, requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+            }
+            if (fromIdle > needed) {
+                giveBack(fromIdle - needed);       // arenas are freed whole
+            }
+            recordPeak();
+            return Math.max(0, needed - fromIdle);
+        }
+
+        /** Records a granted request's count as the peak if it is: a refusal, which gave back what it took, never does. */
+        private void recordPeak() {
+            peakReserved.accumulateAndGet(reserved.get(), Math::max);
+        }
+
+        /** Takes as much of {@code bytes} as the budget has room for: all of them, or what is left. */
+        private long takeRoom(long bytes) {
             while (true) {
                 long now = reserved.get();
-                long shortBy = bytes - (maxTotalBytes - now);
-                if (shortBy <= 0) {
-                    if (reserved.compareAndSet(now, now + bytes)) {
-                        peakReserved.accumulateAndGet(now + bytes, Math::max);
-                        return 0;
-                    }
-                    continue;
+                long room = Math.min(bytes, Math.max(0, maxTotalBytes - now));
+                if (room == 0) {
+                    return 0;
                 }
-                switch (freeIdleArenas(shortBy, unusedBytes)) {
-                    case FREED -> {}                     // there may be room now: look again
-                    case NONE_IDLE -> {
-                        return shortBy;                  // the caller's unused blocks cover it
-                    }
-                    case TOO_FEW -> {
-                        Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
-                        throw new ArenaLimitException(name, requestedBytes, byteAlignment, blockBytes,
-                                maxTotalBytes, now);
-                    }
+                if (reserved.compareAndSet(now, now + room)) {
+                    return room;
                 }
             }
         }
@@ -200,38 +220,35 @@ public final class ArenaPool implements AutoCloseable {
         }
     }
 
-    /** What {@link #freeIdleArenas} did. */
-    private enum Reclaim { FREED, NONE_IDLE, TOO_FEW }
-
     /**
-     * Frees idle arenas, least recently used first, until they held {@code bytes}, but only if
-     * they and the caller's {@code unusedBytes} hold that much together; otherwise frees nothing.
+     * Frees idle arenas, least recently used first, until they held {@code bytes}, and hands
+     * their bytes to the caller: they stay counted, now for the caller's block. Frees nothing,
+     * and returns -1, unless they and the caller's own {@code unusedBytes} hold that much
+     * together.
      *
-     * @return FREED if it freed arenas, NONE_IDLE if no idle arena held memory and the caller's
-     *         unused bytes make room, TOO_FEW if the two together cannot
+     * @return the bytes of the arenas freed, possibly more than {@code bytes}, or -1
      */
-    private Reclaim freeIdleArenas(long bytes, long unusedBytes) {
+    private long takeFromIdleArenas(long bytes, long unusedBytes) {
         List<Arena> toFree = new ArrayList<>();
+        long taken = 0;
         lock.lock();
         try {
             if (idleBytes < bytes - unusedBytes) {
-                return Reclaim.TOO_FEW;
+                return -1;
             }
-            if (idleBytes == 0) {
-                return Reclaim.NONE_IDLE;
-            }
-            for (long freed = 0; freed < bytes && !idle.isEmpty(); ) {
+            while (taken < bytes && !idle.isEmpty()) {
                 Arena arena = idle.pollFirst();
                 long bytesOfArena = arena.reservedBytes();
-                freed += bytesOfArena;
+                taken += bytesOfArena;
                 idleBytes -= bytesOfArena;
                 toFree.add(arena);
             }
         } finally {
             lock.unlock();
         }
-        free(toFree);
-        return toFree.isEmpty() ? Reclaim.NONE_IDLE : Reclaim.FREED;
+        toFree.forEach(Arena::freeBlocksForAnotherArena);
+        arenasFreed.addAndGet(toFree.size());
+        return taken;
     }
 
     /** Frees the blocks of arenas no longer in the pool's idle list, and counts them. */
@@ -313,8 +330,8 @@ public final class ArenaPool implements AutoCloseable {
      * tryAcquire keeps to the fair order, where the untimed one would overtake the waiters.
      */
     private boolean awaitSlot(long nanos) {
-        // Elapsed time against a wait of at least zero: a deadline of nanoTime() + nanos would
-        // overflow for the saturated waits of huge durations, either way.
+        // Elapsed time against a wait of at least zero: a deadline of nanoTime() + nanos
+        // overflows for the most negative waits, and turns them into waits of centuries.
         long wait = Math.max(0, nanos);
         long start = System.nanoTime();
         boolean interrupted = false;

@@ -25,18 +25,19 @@ interface BlockBudget {
     };
 
     /**
-     * Takes {@code bytes} for a block about to be allocated; or tells how many bytes short it is,
-     * for the caller to free of its own unused blocks; or refuses and changes nothing. Idle arenas
-     * are freed to make room before the caller's unused blocks, but only when the two together
-     * make room: a refusal frees nothing.
+     * Grants {@code bytes} for a block about to be allocated, as far as it can: from the room
+     * under its limit, then by freeing idle arenas; what it cannot grant, the caller frees of its
+     * own unused blocks. Or it refuses, having changed nothing: idle arenas are freed only when
+     * they and the caller's unused blocks make room together.
      *
      * @param bytes          what the budget must grant, positive
      * @param unusedBytes    what the caller could free of its own: kept blocks its round has not used
      * @param requestedBytes the request the block is for, for the exception's message
      * @param byteAlignment  that request's alignment
      * @param blockBytes     the block's size
-     * @return 0 if the bytes were granted; otherwise how many the budget lacks, at most
-     *         {@code unusedBytes}: the caller frees that much of its own and asks for the rest
+     * @return 0 if all the bytes were granted; otherwise how many were not, at most
+     *         {@code unusedBytes}: the caller frees that much of its own, and the bytes of those
+     *         blocks stay counted, now for the new block
      * @throws ArenaLimitException if neither idle arenas nor the caller's unused blocks can make room
      */
     long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes);

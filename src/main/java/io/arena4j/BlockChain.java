@@ -137,24 +137,25 @@ final class BlockChain {
         // before they are freed, or given back once the new block is allocated, so that its
         // count never falls below what is held.
         long charge = blockBytes - givenUp.bytes();
-        while (charge > 0) {
+        long granted = 0;
+        if (charge > 0) {
             long shortBy = budget.take(charge, unusedBytes() - givenUp.bytes(), byteSize, byteAlignment, blockBytes);
-            if (shortBy == 0) {
-                break;
+            granted = charge - shortBy;
+            if (shortBy > 0) {
+                givenUp = unusedBlocksToGiveUp(givenUp.bytes() + shortBy);
             }
-            givenUp = unusedBlocksToGiveUp(givenUp.bytes() + shortBy);
-            charge = blockBytes - givenUp.bytes();
         }
         giveUp(givenUp);
         try {
             Block block = allocate(blockBytes, large);
-            if (charge < 0) {
-                budget.giveBack(-charge);
+            long overpaid = granted + givenUp.bytes() - blockBytes;    // blocks are given up whole
+            if (overpaid > 0) {
+                budget.giveBack(overpaid);
             }
             return block;
         } catch (OutOfMemoryError e) {
             long lost = takeBack(givenUp, e);
-            budget.giveBack(Math.max(charge, 0) + lost);
+            budget.giveBack(granted + lost);
             throw e;
         }
     }
@@ -243,7 +244,7 @@ final class BlockChain {
         return givenUp.bytes() - restored;
     }
 
-    /** {@return where the round stands in the regular chain, for {@link #rewind}: the current block, or -1} */
+    /** {@return the current regular block, for a mark that {@link #rewind} goes back to} */
     int markBlock() {
         return current;
     }
@@ -328,8 +329,20 @@ final class BlockChain {
 
     /** Frees every block; the arena has made sure that no slice of them is alive. */
     void freeAll() {
+        freeAll(true);
+    }
+
+    /**
+     * Frees every block, as {@link #freeAll()}, but keeps their bytes in the budget's count:
+     * they pay for a block of another chain of the same budget.
+     */
+    void freeAllForAnotherChain() {
+        freeAll(false);
+    }
+
+    private void freeAll(boolean toBudget) {
         for (List<Block> blocks : List.of(regular, large, spareLarge)) {
-            blocks.forEach(this::free);
+            blocks.forEach(block -> free(block, toBudget));
             blocks.clear();
         }
         current = -1;

@@ -442,6 +442,30 @@ class ArenaFailurePathsTest {
         }
 
         /**
+         * A new regular block paid for by giving up a kept large block of the same size leaves
+         * the reservation as it was, but not the blocks: another thread must see the change.
+         */
+        @Test
+        void aNewBlockPaidForByAKeptBlockOfTheSameSizeIsPublished() throws Exception {
+            long block = 64 * KiB;
+            try (Arena arena = Arena.builder().maxBytes(2 * block).retainBytes(2 * block).build()) {
+                arena.allocate(100);
+                arena.allocate(block);                            // a large request: a block of its own
+                arena.reset();                                    // keeps one regular and one large block
+                arena.allocate(100);
+                for (int i = 0; i < 4; i++) {
+                    arena.allocate(16 * KiB);                     // the fourth does not fit the kept block
+                }
+                assertEquals(2 * block, arena.reservedBytes(), "the kept large block paid for the new one");
+                String[] seen = new String[1];
+                assertNull(onAnotherThread(() -> seen[0] = arena.toString()));
+                assertTrue(seen[0].contains("(2 regular, 0 large)"), seen[0]);
+                assertTrue(seen[0].contains("allocated=" + (100 + 4 * 16 * KiB)),
+                        "figures of the moment the block was linked in: " + seen[0]);
+            }
+        }
+
+        /**
          * While the owner takes checkpoints deep enough to grow the levels' arrays, allocates in
          * them, closes them in and out of order and resets, a reader on another thread asks for
          * {@code scope()} and the statistics. Every scope it is given must be one the owner had;
