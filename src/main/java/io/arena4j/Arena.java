@@ -325,7 +325,9 @@ public final class Arena implements java.lang.foreign.Arena {
         }
         long needed = byteSize + alignmentSlack(byteAlignment);
         if (needed < 0) {
-            throw new OutOfMemoryError("Cannot allocate " + byteSize + " bytes aligned to " + byteAlignment);
+            // Beyond any address space: a limit or a budget refuses it as it refuses any request
+            // too large for it (ArenaLimitException), and without one the C library does.
+            needed = Long.MAX_VALUE;
         }
         if (needed > largeThreshold) {
             MemorySegment slice = allocateLarge(byteSize, byteAlignment, needed);

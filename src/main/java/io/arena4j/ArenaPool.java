@@ -175,6 +175,11 @@ public final class ArenaPool implements AutoCloseable {
                 recordPeak();
                 return 0;
             }
+            if (!bounded()) {
+                // Only a size beyond any address space gets here: refused as the C library refuses it.
+                giveBack(room);
+                throw new OutOfMemoryError("Cannot allocate " + blockBytes + " bytes of native memory");
+            }
             long needed = bytes - room;
             long fromIdle = takeFromIdleArenas(needed, unusedBytes);
             if (fromIdle < 0) {

@@ -307,6 +307,40 @@ class ArenaFailurePathsTest {
             blocks.assertAllFreed();
         }
 
+        /**
+         * A size whose alignment slack overflows a long is refused as any request too large for
+         * the limit or the budget is: with ArenaLimitException, naming the pool under a budget,
+         * so that a server can tell "too large" from "full". Without either, the C library
+         * refuses it with a plain OutOfMemoryError. Each changes nothing.
+         */
+        @ParameterizedTest
+        @ValueSource(strings = {"maxBytes", "maxTotalBytes", "unlimited"})
+        void aSizeBeyondAnyAddressSpaceIsRefusedAsTheLimitOrTheBudgetRefusesIt(String bound) {
+            CountingBlocks blocks = new CountingBlocks();
+            ArenaPool.Builder builder = ArenaPool.builder().name("huge").blockAllocator(blocks).blockSize(4 * KiB)
+                    .leakDetection(LeakDetection.OFF);
+            if (bound.equals("maxBytes")) {
+                builder.maxBytes(64 * KiB);
+            } else if (bound.equals("maxTotalBytes")) {
+                builder.maxTotalBytes(64 * KiB);
+            }
+            try (ArenaPool pool = builder.build(); Arena arena = pool.acquire()) {
+                arena.allocate(10);
+                String before = state(arena);
+                OutOfMemoryError refused = assertThrows(OutOfMemoryError.class,
+                        () -> arena.allocate(Long.MAX_VALUE - 8, 4096));
+                switch (bound) {
+                    case "maxBytes" -> assertNull(assertInstanceOf(ArenaLimitException.class, refused).poolName());
+                    case "maxTotalBytes" -> assertEquals("huge",
+                            assertInstanceOf(ArenaLimitException.class, refused).poolName());
+                    default -> assertFalse(refused instanceof ArenaLimitException, refused.toString());
+                }
+                assertEquals(before, state(arena));
+                assertEquals(4 * KiB, blocks.outstandingBytes());
+            }
+            blocks.assertAllFreed();
+        }
+
         /** An arena with a 100 KiB limit and 64 KiB blocks that kept one block from its last round. */
         private static Arena arenaThatKeptOneBlock(String keptBy, CountingBlocks blocks, ArenaPool pool) {
             if (keptBy.equals("lease")) {
