@@ -17,20 +17,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The promise that kept blocks never make an arena refuse: seeded programs of allocate, grow,
  * checkpoints closed in and out of order, reset and new leases, run on an arena that keeps
- * blocks from its earlier rounds, and on beside it a {@link Reference}, the arena with the same
- * settings that kept nothing. Every request must be served exactly when the reference serves it,
+ * blocks from its earlier rounds, and beside it on a {@link ReferenceArena}, the arena with the
+ * same settings that kept nothing. Every request must be served exactly when that one serves it,
  * under the arena's own limit, under a pool's budget with idle arenas to take memory back from,
  * and under both. A refused call changes nothing: not the arena, not the pool, not the native
  * memory held. After every call the native bytes out are the bytes the arena or pool accounts
  * for, and the live slices hold what was written into them.
  *
- * <p>Alignments stay at most 16, the alignment of every block: where a slice lies then depends
- * only on offsets, so the reference knows exactly which blocks an arena that kept nothing uses.
+ * <p>Alignments stay at most 16, the alignment of every block, so that the reference knows
+ * exactly which blocks an arena that kept nothing uses.
  */
 class KeptBlocksModelTest {
 
     private static final long BLOCK = 4096;
-    private static final long LARGE_THRESHOLD = BLOCK / 4;
+    private static final long LARGE_THRESHOLD = BLOCK / 4;   // for the sizes at its edges
 
     enum Bound { ARENA_LIMIT, POOL_BUDGET, BOTH }
 
@@ -45,80 +45,7 @@ class KeptBlocksModelTest {
     }
 
     /** A live slice: where the reference put it, the pattern written into it, and its level. */
-    private record Live(MemorySegment slice, Place place, byte pattern, int level) {}
-
-    /** Where the arena that kept nothing puts a slice: a regular block and the offset in it, or a large block. */
-    private record Place(int regularBlock, long offset) {
-        static final Place LARGE = new Place(-1, -1);
-    }
-
-    /**
-     * An arena with the same settings that kept nothing: the regular blocks and large blocks its
-     * round uses, and its cursor in the last regular block. It refuses a request exactly when the
-     * blocks in use and the one the request needs would cross {@code limit}.
-     */
-    private static final class Reference {
-        private final long limit;
-        private int regularBlocks;
-        private long offset;
-        private final List<Long> largeBlocks = new ArrayList<>();
-
-        Reference(long limit) {
-            this.limit = limit;
-        }
-
-        /** {@return where the request goes, or null if it is refused (nothing changes then)} */
-        Place allocate(long size, long alignment) {
-            if (regularBlocks > 0) {
-                long start = Alignment.alignUp(offset, alignment);
-                if (start <= BLOCK - size) {
-                    offset = start + size;
-                    return new Place(regularBlocks - 1, start);
-                }
-            }
-            if (size > LARGE_THRESHOLD) {
-                if (size > limit - inUse()) {
-                    return null;
-                }
-                largeBlocks.add(size);
-                return Place.LARGE;
-            }
-            if (BLOCK > limit - inUse()) {
-                return null;
-            }
-            regularBlocks++;
-            offset = size;
-            return new Place(regularBlocks - 1, 0);
-        }
-
-        /** {@return whether a slice at {@code place} can grow by {@code more} bytes where it is} */
-        boolean growsInPlace(Place place, long size, long more) {
-            return place.regularBlock() == regularBlocks - 1 && place.offset() + size == offset
-                    && more <= BLOCK - offset;
-        }
-
-        void growInPlace(long more) {
-            offset += more;
-        }
-
-        long inUse() {
-            return regularBlocks * BLOCK + largeBlocks.stream().mapToLong(Long::longValue).sum();
-        }
-
-        long[] mark() {
-            return new long[] {regularBlocks, offset, largeBlocks.size()};
-        }
-
-        void rewind(long[] mark) {
-            regularBlocks = (int) mark[0];
-            offset = mark[1];
-            largeBlocks.subList((int) mark[2], largeBlocks.size()).clear();
-        }
-
-        void reset() {
-            rewind(new long[] {0, 0, 0});
-        }
-    }
+    private record Live(MemorySegment slice, ReferenceArena.Place place, byte pattern, int level) {}
 
     /** What a refused call must leave exactly as it was. */
     private static String state(Arena arena, ArenaPool pool, CountingBlocks blocks) {
@@ -141,7 +68,7 @@ class KeptBlocksModelTest {
                 .zeroed(zeroed).leakDetection(LeakDetection.OFF).build();
         Arena arena = pool != null ? pool.acquire() : Arena.builder().blockAllocator(blocks).blockSize(BLOCK)
                 .maxBytes(maxBytes).retainBytes(retainBytes).zeroed(zeroed).leakDetection(LeakDetection.OFF).build();
-        Reference reference = new Reference(limit);
+        ReferenceArena reference = new ReferenceArena(BLOCK, limit);
         TreeMap<Long, Live> live = new TreeMap<>();
         List<MemorySegment> dead = new ArrayList<>();
         List<Arena.Checkpoint> checkpoints = new ArrayList<>();
@@ -217,8 +144,8 @@ class KeptBlocksModelTest {
                         : innermost.get(random.nextInt(innermost.size()));
                 long oldSize = old.slice().byteSize();
                 long newSize = oldSize + randomSize(random, limit) / 4;
-                boolean inPlace = old.place() != Place.LARGE && reference.growsInPlace(old.place(), oldSize, newSize - oldSize);
-                Place copy = null;
+                boolean inPlace = reference.growsInPlace(old.place(), oldSize, newSize - oldSize);
+                ReferenceArena.Place copy = null;
                 if (!inPlace) {
                     copy = reference.allocate(newSize, Long.lowestOneBit(old.slice().address() | 16));
                 }
@@ -254,7 +181,7 @@ class KeptBlocksModelTest {
             } else {
                 long size = randomSize(random, limit);
                 long alignment = 1L << random.nextInt(5);
-                Place expected = reference.allocate(size, alignment);
+                ReferenceArena.Place expected = reference.allocate(size, alignment);
                 String before = state(arena, pool, blocks);
                 MemorySegment slice;
                 try {
@@ -327,7 +254,7 @@ class KeptBlocksModelTest {
     }
 
     /** Checks that the slice overlaps no live one, writes a fresh pattern into it, and records it. */
-    private static void addLive(TreeMap<Long, Live> live, MemorySegment slice, Place place, int level,
+    private static void addLive(TreeMap<Long, Live> live, MemorySegment slice, ReferenceArena.Place place, int level,
                                 SplittableRandom random) {
         byte pattern = (byte) random.nextInt(1, 256);
         if (slice.byteSize() == 0) {
