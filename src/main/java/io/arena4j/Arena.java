@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  * When the current block has too little room, the arena moves on to the next block it kept from
  * an earlier round, and allocates a new one only when none is left; the rest of the old block
  * stays unused until the next reset. A request that does not fit in the current block and is
- * larger than a quarter of a block gets a block of its own, so that one big body between small
+ * larger than a quarter of a block, counting the padding its alignment may need beyond 16 bytes
+ * (the alignment of every block), gets a block of its own, so that one big body between small
  * headers wastes nothing and does not change the size of later blocks. A round starts with no
  * current block, even in an arena that kept some, so its first request is placed as in an arena
  * that kept nothing: a regular one enters the first kept block, a large one gets its own.
@@ -1132,7 +1133,7 @@ public final class Arena implements java.lang.foreign.Arena {
         /**
          * Sets the size of a regular block, 64 KiB by default. Bigger blocks mean fewer native
          * allocations and more memory held by an idle arena; requests above a quarter of a block
-         * get blocks of their own.
+         * (with their alignment's padding) get blocks of their own.
          *
          * {@snippet :
          * Arena.builder().blockSize(1 << 20).build();
