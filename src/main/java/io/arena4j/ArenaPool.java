@@ -195,7 +195,7 @@ public final class ArenaPool implements AutoCloseable {
             return Math.max(0, needed - fromIdle);
         }
 
-        /** Records a granted request's count as the peak if it is: a refusal, which gave back what it took, never does. */
+        /** Records the count after a grant as the peak if it is one; a refusal, which gives back all, never does. */
         private void recordPeak() {
             peakReserved.accumulateAndGet(reserved.get(), Math::max);
         }

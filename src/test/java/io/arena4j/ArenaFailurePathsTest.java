@@ -507,7 +507,7 @@ class ArenaFailurePathsTest {
          */
         @Test
         void scopeAndStatisticsReadWhileTheOwnerTakesCheckpointsAreOnesTheArenaHad() throws Exception {
-            java.util.concurrent.atomic.AtomicReference<Arena> watched = new java.util.concurrent.atomic.AtomicReference<>();
+            var watched = new java.util.concurrent.atomic.AtomicReference<Arena>();
             java.util.Set<MemorySegment.Scope> ownerSaw = java.util.concurrent.ConcurrentHashMap.newKeySet();
             java.util.Set<MemorySegment.Scope> readerSaw = java.util.concurrent.ConcurrentHashMap.newKeySet();
             AtomicBoolean done = new AtomicBoolean();

@@ -83,7 +83,8 @@ class ArenaFuzzTest {
         Program(FuzzedDataProvider data) {
             this.data = data;
             blockSize = data.pickValue(BLOCK_SIZES);
-            maxBytes = data.consumeBoolean() ? Arena.UNLIMITED : blockSize * data.consumeLong(1, 24) + data.consumeLong(0, blockSize);
+            maxBytes = data.consumeBoolean() ? Arena.UNLIMITED
+                    : blockSize * data.consumeLong(1, 24) + data.consumeLong(0, blockSize);
             long retainBytes = Math.min(maxBytes, data.consumeLong(0, 16 * blockSize));
             zeroed = data.consumeBoolean();
             anyAlignment = maxBytes == Arena.UNLIMITED;
@@ -125,8 +126,8 @@ class ArenaFuzzTest {
             try {
                 slice = arena.allocate(size, alignment);
             } catch (OutOfMemoryError refused) {
-                assertTrue(huge || (!anyAlignment && expected == null), "refused " + size + " bytes aligned to " + alignment
-                        + " that an arena which kept nothing serves: " + refused);
+                assertTrue(huge || (!anyAlignment && expected == null), "refused " + size + " bytes aligned to "
+                        + alignment + " that an arena which kept nothing serves: " + refused);
                 assertEquals(maxBytes != Arena.UNLIMITED, refused instanceof ArenaLimitException, refused.toString());
                 assertEquals(before, state(), "a refused request changes nothing");
                 return;
@@ -194,7 +195,8 @@ class ArenaFuzzTest {
                 return;
             }
             assertTrue(!modelled || inPlace || copy != null, "served a grow the reference refuses");
-            assertTrue(!modelled || inPlace == (grown.address() == old.slice().address()), "in place as the reference says");
+            assertTrue(!modelled || inPlace == (grown.address() == old.slice().address()),
+                    "in place as the reference says");
             assertEquals(newSize, grown.byteSize());
             assertEquals(-1, grown.asSlice(0, oldSize).mismatch(old.slice()), "starts with the slice's bytes");
             if (zeroed) {
@@ -257,7 +259,8 @@ class ArenaFuzzTest {
             } catch (IllegalStateException e) {
                 thrown = e;
             }
-            assertEquals(throwing, thrown == null ? 0 : countWithSuppressed(thrown), "every failing cleanup reported once");
+            assertEquals(throwing, thrown == null ? 0 : countWithSuppressed(thrown),
+                    "every failing cleanup reported once");
             for (Cleanup cleanup : ending) {
                 assertEquals(1, cleanup.runs, "each cleanup ran once");
             }
@@ -302,7 +305,8 @@ class ArenaFuzzTest {
             MemorySegment otherSlice = claimed.get();
             if (otherSlice != null) {
                 String before = state();
-                assertInstanceOf(WrongThreadException.class, assertThrows(RuntimeException.class, () -> arena.allocate(1)));
+                assertInstanceOf(WrongThreadException.class,
+                        assertThrows(RuntimeException.class, () -> arena.allocate(1)));
                 assertInstanceOf(WrongThreadException.class, assertThrows(RuntimeException.class, arena::reset));
                 assertEquals(before, state(), "a call from a thread that does not own the arena changes nothing");
                 other.submit(arena::resetAndDisown).get();

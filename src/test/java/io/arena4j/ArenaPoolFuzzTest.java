@@ -109,7 +109,8 @@ class ArenaPoolFuzzTest {
     }
 
     private static void run(Program program, ArenaPool pool, List<Held> held, long blockSize, long maxTotalBytes,
-                            int maxLeased, boolean leaks, boolean closer, AtomicBoolean poolClosed, AtomicInteger leaked) {
+                            int maxLeased, boolean leaks, boolean closer, AtomicBoolean poolClosed,
+                            AtomicInteger leaked) {
         while (program.hasNext()) {
             int op = program.nextByte() % 8;
             int arg = program.nextByte();

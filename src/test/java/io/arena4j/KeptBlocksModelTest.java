@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -47,6 +48,11 @@ class KeptBlocksModelTest {
     /** A live slice: where the reference put it, the pattern written into it, and its level. */
     private record Live(MemorySegment slice, ReferenceArena.Place place, byte pattern, int level) {}
 
+    /** A limit of 6 to 16 blocks and a part of one. */
+    private static long randomLimit(SplittableRandom random) {
+        return random.nextLong(6, 16) * BLOCK + random.nextLong(BLOCK);
+    }
+
     /** What a refused call must leave exactly as it was. */
     private static String state(Arena arena, ArenaPool pool, CountingBlocks blocks) {
         return arena + " " + (pool == null ? "" : pool.statistics()) + " out=" + blocks.outstandingBytes()
@@ -57,8 +63,8 @@ class KeptBlocksModelTest {
     @MethodSource("programs")
     void keptBlocksNeverMakeTheArenaRefuseWhatAnArenaThatKeptNothingServes(Bound bound, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        long maxBytes = bound == Bound.POOL_BUDGET ? Arena.UNLIMITED : random.nextLong(6, 16) * BLOCK + random.nextLong(BLOCK);
-        long maxTotalBytes = bound == Bound.ARENA_LIMIT ? Arena.UNLIMITED : random.nextLong(6, 16) * BLOCK + random.nextLong(BLOCK);
+        long maxBytes = bound == Bound.POOL_BUDGET ? Arena.UNLIMITED : randomLimit(random);
+        long maxTotalBytes = bound == Bound.ARENA_LIMIT ? Arena.UNLIMITED : randomLimit(random);
         long limit = Math.min(maxBytes, maxTotalBytes);
         long retainBytes = random.nextLong(0, Math.min(limit, 12 * BLOCK) + 1);
         boolean zeroed = random.nextBoolean();
@@ -131,7 +137,8 @@ class KeptBlocksModelTest {
                     Live old = outer.get(random.nextInt(outer.size()));
                     String before = state(arena, pool, blocks);
                     Arena current = arena;
-                    assertThrows(IllegalArgumentException.class, () -> current.grow(old.slice(), old.slice().byteSize() + 8));
+                    assertThrows(IllegalArgumentException.class,
+                            () -> current.grow(old.slice(), old.slice().byteSize() + 8));
                     assertEquals(before, state(arena, pool, blocks), "growing an outer level's slice changes nothing");
                     continue;
                 }
@@ -140,7 +147,7 @@ class KeptBlocksModelTest {
                 }
                 // The last slice most often, since that is what grows in place.
                 Live old = random.nextBoolean()
-                        ? innermost.stream().max((a, b) -> Long.compare(a.slice().address(), b.slice().address())).orElseThrow()
+                        ? innermost.stream().max(Comparator.comparingLong(l -> l.slice().address())).orElseThrow()
                         : innermost.get(random.nextInt(innermost.size()));
                 long oldSize = old.slice().byteSize();
                 long newSize = oldSize + randomSize(random, limit) / 4;
@@ -161,7 +168,8 @@ class KeptBlocksModelTest {
                     continue;
                 }
                 assertTrue(inPlace || copy != null, "served a grow the reference refuses, at step " + step);
-                assertEquals(inPlace, grown.address() == old.slice().address(), "in place exactly when the reference grows it there");
+                assertEquals(inPlace, grown.address() == old.slice().address(),
+                        "in place exactly when the reference grows it there");
                 assertEquals(-1, grown.asSlice(0, oldSize).mismatch(old.slice()), "starts with the slice's bytes");
                 if (zeroed) {
                     assertTrue(TestSupport.isZero(grown.asSlice(oldSize)), "the new bytes read as zeros");
@@ -193,8 +201,8 @@ class KeptBlocksModelTest {
                     refused++;
                     continue;
                 }
-                assertTrue(expected != null, "served " + size + " bytes that an arena which kept nothing refuses, at step "
-                        + step + ": " + arena);
+                assertTrue(expected != null, "served " + size + " bytes that an arena which kept nothing refuses, "
+                        + "at step " + step + ": " + arena);
                 assertEquals(size, slice.byteSize());
                 assertEquals(0, slice.address() % alignment, "aligned");
                 if (zeroed) {
@@ -261,7 +269,8 @@ class KeptBlocksModelTest {
             return;                        // occupies nothing
         }
         var below = live.floorEntry(slice.address());
-        assertTrue(below == null || below.getKey() + below.getValue().slice().byteSize() <= slice.address(), "overlaps below");
+        assertTrue(below == null || below.getKey() + below.getValue().slice().byteSize() <= slice.address(),
+                "overlaps below");
         var above = live.ceilingEntry(slice.address());
         assertTrue(above == null || slice.address() + slice.byteSize() <= above.getKey(), "overlaps above");
         slice.fill(pattern);

@@ -95,8 +95,8 @@ class SlotPoolFuzzTest {
                     case 6 -> {
                         MemorySegment foreign = foreignSegment(data, live, other, slotSize);
                         RuntimeException refused = assertThrows(RuntimeException.class, () -> pool.release(foreign));
-                        assertTrue(refused instanceof IllegalArgumentException || refused instanceof IllegalStateException,
-                                "refused as not this pool's slot: " + refused);
+                        assertTrue(refused instanceof IllegalArgumentException
+                                || refused instanceof IllegalStateException, "refused as not this pool's: " + refused);
                         assertEquals(before, figures(pool), "a foreign release changes nothing");
                     }
                     case 7 -> {
@@ -133,7 +133,8 @@ class SlotPoolFuzzTest {
     }
 
     /** Memory that is not a slot of {@code pool}: a heap segment, another pool's slot, a slice of a live slot. */
-    private static MemorySegment foreignSegment(FuzzedDataProvider data, List<Live> live, SlotPool other, long slotSize) {
+    private static MemorySegment foreignSegment(FuzzedDataProvider data, List<Live> live, SlotPool other,
+                                                long slotSize) {
         return switch (data.consumeInt(0, 2)) {
             case 0 -> MemorySegment.ofArray(new byte[(int) slotSize]);
             case 1 -> {

@@ -164,6 +164,7 @@ class HttpRequestFuzzTest {
 
     private static boolean startsWith(byte[] bytes, String prefix) {
         byte[] expected = prefix.getBytes(StandardCharsets.ISO_8859_1);
-        return bytes.length >= expected.length && Arrays.equals(bytes, 0, expected.length, expected, 0, expected.length);
+        return bytes.length >= expected.length
+                && Arrays.equals(bytes, 0, expected.length, expected, 0, expected.length);
     }
 }
