@@ -395,7 +395,11 @@ public final class ArenaHttpServer implements AutoCloseable {
                 return false;                      // closed by the client mid-body
             }
             respond(head, body);
-            return head.keepAlive();
+            if (!head.keepAlive()) {
+                lingerBeforeClose();               // pipelined requests after this one go unanswered
+                return false;
+            }
+            return true;
         }
 
         /** Moves the bytes of the next request, read with the last one, to the front of the buffer. */
@@ -607,8 +611,15 @@ public final class ArenaHttpServer implements AutoCloseable {
         private void respondAndClose(String status) throws IOException {
             write(MemorySegment.ofArray(("HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-            // A lingering close, as nginx does: closing with request bytes still unread makes the
-            // kernel reset the connection, and the client may lose the answer. Drain a bounded amount.
+            lingerBeforeClose();
+        }
+
+        /**
+         * A lingering close, as nginx does: closing with request bytes still unread makes the
+         * kernel reset the connection, and the client may lose answers it was sent but has not
+         * read yet. Drains a bounded amount until the client closes its side.
+         */
+        private void lingerBeforeClose() throws IOException {
             channel.shutdownOutput();
             ByteBuffer discard = ByteBuffer.allocate(4096);
             for (long drained = 0; drained < MAX_DRAIN && read(discard.clear()) >= 0; drained += discard.position()) {
