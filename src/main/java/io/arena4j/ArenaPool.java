@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import javax.management.JMException;
 import javax.management.ObjectName;
 
@@ -251,14 +252,18 @@ public final class ArenaPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        toFree.forEach(Arena::freeBlocksForAnotherArena);
-        arenasFreed.addAndGet(toFree.size());
+        free(toFree, Arena::freeBlocksForAnotherArena);
         return taken;
     }
 
     /** Frees the blocks of arenas no longer in the pool's idle list, and counts them. */
     private void free(Collection<Arena> arenas) {
-        arenas.forEach(Arena::freeBlocks);
+        free(arenas, Arena::freeBlocks);
+    }
+
+    /** As {@link #free(Collection)}, each arena's blocks freed by {@code freeBlocks}. */
+    private void free(Collection<Arena> arenas, Consumer<Arena> freeBlocks) {
+        arenas.forEach(freeBlocks);
         arenasFreed.addAndGet(arenas.size());
     }
 

@@ -76,7 +76,6 @@ class ArenaFuzzTest {
         final List<long[]> marks = new ArrayList<>();
         final List<Cleanup> cleanups = new ArrayList<>();
         ExecutorService other;
-        final List<String> trace = new ArrayList<>();
         long allocated;
         boolean closed;
 
@@ -122,7 +121,6 @@ class ArenaFuzzTest {
             ReferenceArena.Place expected = anyAlignment || huge ? null : reference.allocate(size, alignment);
             String before = state();
             MemorySegment slice;
-            trace.add("allocate " + size + "/" + alignment);
             try {
                 slice = arena.allocate(size, alignment);
             } catch (OutOfMemoryError refused) {
@@ -149,7 +147,7 @@ class ArenaFuzzTest {
                 assertTrue(slice.byteSize() == 0 || other.byteSize() == 0   // no bytes: may lie anywhere
                         || other.address() + other.byteSize() <= slice.address()
                         || slice.address() + slice.byteSize() <= other.address(),
-                        () -> slice + " overlaps the live " + l + " in " + arena + " after " + trace);
+                        () -> slice + " overlaps the live " + l + " in " + arena);
             }
             byte pattern = data.consumeByte();
             slice.fill(pattern);
@@ -186,7 +184,6 @@ class ArenaFuzzTest {
                     ? reference.allocate(newSize, Long.lowestOneBit(old.slice().address() | 16)) : null;
             String before = state();
             MemorySegment grown;
-            trace.add("grow " + old + " to " + newSize);
             try {
                 grown = arena.grow(old.slice(), newSize);
             } catch (ArenaLimitException refused) {
