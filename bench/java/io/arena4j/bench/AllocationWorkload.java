@@ -54,6 +54,7 @@ public abstract class AllocationWorkload {
     private Arena zeroedArena;
     private java.lang.foreign.Arena slabOwner;
     private MemorySegment slab;
+    private MinimalBumpAllocator minimal;
     private long[] addresses;
     private ByteBuf[] buffers;
     private ByteBufAllocator nettyPooled;
@@ -69,6 +70,7 @@ public abstract class AllocationWorkload {
         zeroedArena = Arena.builder().retainBytes(arenaRetainBytes()).build();
         slabOwner = java.lang.foreign.Arena.ofConfined();
         slab = slabOwner.allocate(maxBytes, 16);
+        minimal = new MinimalBumpAllocator(slab);
         addresses = new long[maxCount];
         buffers = new ByteBuf[maxCount];
         // Thread caches on for every thread, as a Netty event loop has them.
@@ -120,6 +122,43 @@ public abstract class AllocationWorkload {
         SegmentAllocator allocator = SegmentAllocator.slicingAllocator(slab);
         for (int size : nextOperation()) {
             bh.consume(allocator.allocate(size));
+        }
+    }
+
+    /**
+     * The practical limit for an allocator with arena4j's shape: one long-lived object with an
+     * offset field over one segment, reset at the end of the operation, without blocks, lifetimes,
+     * owner or figures.
+     */
+    @Benchmark
+    public void minimalBump(Blackhole bh) {
+        for (int size : nextOperation()) {
+            bh.consume(minimal.allocate(size, 1));
+        }
+        minimal.reset();
+    }
+
+    /** An offset field over one segment: a bump allocator with nothing else. */
+    private static final class MinimalBumpAllocator {
+
+        private final MemorySegment segment;
+        private long offset;
+
+        MinimalBumpAllocator(MemorySegment segment) {
+            this.segment = segment;
+        }
+
+        MemorySegment allocate(long byteSize, long byteAlignment) {
+            long start = (offset + byteAlignment - 1) & -byteAlignment;
+            if (byteSize > segment.byteSize() - start) {
+                throw new OutOfMemoryError("The segment is full");
+            }
+            offset = start + byteSize;
+            return segment.asSlice(start, byteSize);
+        }
+
+        void reset() {
+            offset = 0;
         }
     }
 

@@ -29,13 +29,15 @@ public final class RequestScopes {
         try (Arena arena = Arena.create()) {                            // one per connection
             MemorySegment peer = arena.allocateFrom("10.0.0.7:51234");  // lives as long as the connection
             for (int request = 1; request <= 3; request++) {
-                try (Arena.Checkpoint scope = arena.checkpoint()) {     // one per request
-                    MemorySegment head = arena.allocate(8192);          // freed when scope closes
-                    System.out.println("request " + request + ": " + arena.allocatedBytes() + " bytes in use");
+                try (var _ = arena.checkpoint()) {                      // one per request
+                    MemorySegment head = arena.allocate(8192);          // freed when the checkpoint closes
+                    System.out.println("request " + request + ": " + arena.statistics().allocatedBytes()
+                            + " bytes in use");
                 }
             }
-            System.out.println("after the requests: " + arena.allocatedBytes() + " bytes in use, peer "
-                    + peer.getString(0) + ", " + arena.reservedBytes() + " bytes reserved");
+            Arena.Statistics figures = arena.statistics();
+            System.out.println("after the requests: " + figures.allocatedBytes() + " bytes in use, peer "
+                    + peer.getString(0) + ", " + figures.reservedBytes() + " bytes reserved");
         }
         // readme:end
     }

@@ -1,10 +1,9 @@
 package io.arena4j;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.ObjIntConsumer;
 
 /**
  * A per-connection bump allocator: a chain of large native blocks from which slices are carved
@@ -26,29 +25,10 @@ import java.util.function.Consumer;
  * }                                                        // close() frees the blocks
  * }
  *
- * <h2>Blocks, large requests and limits</h2>
- * Requests are served from regular blocks of {@linkplain Builder#blockSize(long) blockSize} bytes.
- * When the current block has too little room, the arena moves on to the next block it kept from
- * an earlier round, and allocates a new one only when none is left; the rest of the old block
- * stays unused until the next reset. A request that does not fit in the current block and is
- * larger than a quarter of a block, counting the padding its alignment may need beyond 16 bytes
- * (the alignment of every block), gets a block of its own, so that one big body between small
- * headers wastes nothing and does not change the size of later blocks. A round starts with no
- * current block, even in an arena that kept some, so its first request is placed as in an arena
- * that kept nothing: a regular one enters the first kept block, a large one gets its own.
- *
- * <p>All native memory counts against {@linkplain Builder#maxBytes(long) maxBytes}, at every
- * instant: kept blocks that the current round has not used are freed before a new block is
- * allocated, never after. Those kept blocks never make the arena refuse a request: it throws
- * {@link ArenaLimitException} only if the blocks holding this round's slices and the block the
- * request needs would cross the limit, so it serves whatever an arena with the same settings that
- * kept nothing would serve. The same holds under the budget of an {@link ArenaPool}, for which
- * those kept blocks count as free too. A refused request changes nothing.
- *
- * <h2>Reset and retained memory</h2>
- * {@link #reset()} keeps regular blocks, then blocks of large requests, while their total stays
- * within {@linkplain Builder#retainBytes(long) retainBytes}, and frees the rest. It costs a little
- * per block, plus, in a zeroed arena, clearing the bytes the round used.
+ * <h2>Settings and their trade-offs</h2>
+ * {@link Builder} chooses the size of blocks and when a request gets a block of its own,
+ * the limit on native memory, what a reset keeps, and whether slices read as zeros; its
+ * setters say what each choice costs. A refused request changes nothing.
  *
  * <h2>Request scopes and growing slices</h2>
  * A connection's arena can serve each request in a {@linkplain #checkpoint() checkpoint}:
@@ -76,14 +56,6 @@ import java.util.function.Consumer;
  *     {@link IllegalStateException}, as a JDK arena being closed does.
  * </ul>
  *
- * <h2>Zeroing</h2>
- * By default every slice reads as zeros, as with the JDK's arenas and {@code new byte[]}. The
- * cost is paid in bulk, where it is cheapest: new blocks come from {@code calloc}, and
- * {@code reset()} clears only the used prefix of each block it keeps. Allocation itself never
- * writes memory, so {@code allocateFrom(...)} pays nothing to clear bytes it then overwrites, and
- * an idle arena holds none of the last connection's bytes. {@link Builder#zeroed(boolean)
- * zeroed(false)} turns clearing off, like {@code malloc}.
- *
  * <h2>Threads</h2>
  * Like {@link java.lang.foreign.Arena#ofConfined()}, an arena belongs to one thread, its owner:
  * the thread that created it. Allocating, resetting and closing it, and accessing its slices, from
@@ -92,8 +64,8 @@ import java.util.function.Consumer;
  * succeeds becomes its owner, and a refused call claims nothing. The hand-off is safe without
  * further synchronisation, and two threads can never both become the owner.
  *
- * <p>The statistics ({@link #allocatedBytes()}, {@link #reservedBytes()}, {@link #blockCount()},
- * {@link #toString()}) and {@link #scope()} may be read from any thread. The owner reads exact
+ * <p>The {@linkplain #statistics() statistics}, {@link #toString()} and {@link #scope()} may be
+ * read from any thread. The owner reads exact
  * figures. Any other thread reads the figures the owner last published, which it does whenever it
  * links in or enters a block (but the first block of a round, when it was kept), serves a large
  * request, rewinds blocks at a checkpoint's close, resets or closes the arena: always figures the
@@ -106,119 +78,68 @@ import java.util.function.Consumer;
  * run with {@code --enable-native-access=ALL-UNNAMED} (or {@code =io.arena4j} on the module path)
  * so that the JDK does not print a warning.
  */
-public final class Arena implements java.lang.foreign.Arena {
+public final class Arena extends OwnedByOneThread implements java.lang.foreign.Arena {
 
     /** Size of a regular block unless {@link Builder#blockSize(long)} says otherwise: 64 KiB. */
     public static final long DEFAULT_BLOCK_SIZE = 64 * 1024;
 
     /** The value of {@link Builder#maxBytes(long)} that means "no limit", the default. */
-    public static final long UNLIMITED = Long.MAX_VALUE;
+    public static final long UNLIMITED = ArenaSettings.UNLIMITED;
 
-    /** Smallest block size: below it almost every request would be a large one. */
-    static final long MIN_BLOCK_SIZE = 256;
-
-    /** Largest block size: 1 GiB. Larger requests get a block of their own anyway. */
-    static final long MAX_BLOCK_SIZE = 1L << 30;
-
-    /*
-     * Outside a block, cursor > limit makes every request, even one of zero bytes, miss the fast
-     * path: Alignment.alignUp(1, alignment) >= 1 > 0. blockStart == cursor there, so that the
-     * current block adds nothing to allocatedBytes().
+    /**
+     * The limit that traps the fast path: no request fits below it, not even one of zero bytes,
+     * since the cursor is at least 1. See {@link #rearm()}.
      */
-    private static final long NO_BLOCK_CURSOR = 1;
-    private static final long NO_BLOCK_LIMIT = 0;
+    private static final long TRAP = 0;
 
-    private static final VarHandle OWNER;
-    /** Standalone arenas built so far, for {@link LeakDetection#SAMPLED}. */
-    private static final AtomicLong STANDALONE_ARENAS = new AtomicLong();
+    // A checkpoint's mark, in its ScopeStack slot: the cursor and padding of the fast path, then
+    // what Usage and BlockChain save of their own.
+    private static final int CURSOR = 0;
+    private static final int BLOCK_PADDING = 1;
+    private static final int USAGE = 2;
+    private static final int CHAIN = USAGE + Usage.SAVED;
+    private static final int MARK_WIDTH = CHAIN + BlockChain.SAVED;
 
-    static {
-        try {
-            OWNER = MethodHandles.lookup().findVarHandle(Arena.class, "owner", Thread.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** Requests needing more than this, with alignment slack, get a block of their own. */
-    private final long largeThreshold;
+    /** What ScopeStack calls when a held scope stops it half-way: a lambda that captures nothing. */
+    private static final ObjIntConsumer<Arena> REWIND = Arena::rewindTo;
+    /** The figures a closed arena shows to every thread. */
+    private static final Statistics CLOSED = new Statistics(0, 0, 0, 0, 0, 0);
 
     // The fast path reads cursor, limit, owner and addressSpace; it writes cursor, and
     // blockPadding when it has to align up.
-    private long cursor = NO_BLOCK_CURSOR;   // address of the first free byte of the current block
-    private long limit = NO_BLOCK_LIMIT;     // address one past the end of the current block
-    private Thread owner;                    // null between resetAndDisown() and the next claim
+    /** Address of the first free byte of the current block; the block's start outside one. */
+    private long cursor = BlockChain.NO_BLOCK_START;
+    /** The end of the current block while the fast path may carve from it, otherwise TRAP. */
+    private long limit = TRAP;
+    /** Bytes skipped for alignment in the current block: the rest up to the cursor is handed out. */
+    private long blockPadding;
     /**
-     * All of memory in the generation's scope. Slices are cut from it at their absolute address,
-     * as the JDK's slicing allocator cuts from its segment, so moving to another block costs no
-     * new binding. It is never handed out, and every offset used lies in a block of this arena.
+     * All of memory in the scope of the innermost level. Slices are cut from it at their absolute
+     * address, as the JDK's slicing allocator cuts from its segment, so moving to another block
+     * costs no new binding. It is never handed out, and every offset used lies in a block of this
+     * arena.
      */
     private MemorySegment addressSpace;
-    /**
-     * True when a checkpoint with a scope of its own has closed and addressSpace still binds its
-     * dead scope: the next slow path, grow() or scope() puts back the scope of the level now
-     * innermost. Putting it back at once would cost a reference write into this long-lived
-     * object, a G1 fence, for every request, though the next request usually opens a level of
-     * its own first. While true, limit stays NO_BLOCK_LIMIT.
-     */
-    private boolean spaceStale;
-    /** True while cleanup actions of a level run: the arena is then as good as closed. */
-    private boolean ending;
-    /** The generation (level 0) and the open checkpoints above it, with their marks and scopes. */
-    private final Levels levels;
-    /** Set while this arena, or this lease of a pooled one, is watched for a leak: see LeakDetection. */
-    private LeakWatch leakWatch;
-    private long blockStart = NO_BLOCK_CURSOR;   // address of the current block
-    /** The end of the current block: limit, unless a level waits to open or cleanup actions run. */
-    private long blockEnd = NO_BLOCK_LIMIT;
 
-    /*
-     * allocatedBytes() without a counter in the fast path: the bytes between the start of the
-     * current block and the cursor, less the alignment padding among them, plus what earlier
-     * blocks and large requests handed out in this generation.
-     */
-    private long blockPadding;
-    private long handedOutBefore;
-    /*
-     * What the figures lose since the last reset, besides blockPadding: the alignment padding of
-     * earlier blocks and of large requests, and the free ends of blocks the arena moved on from
-     * and of large blocks.
-     */
-    private long paddingBefore;
-    private long unusedTails;
-
-    /** The native blocks, the limit and what a reset keeps: called only off the fast path. */
+    private final ArenaSettings settings;
+    /** The native blocks and the current one: called only off the fast path. */
     private final BlockChain blocks;
-    private boolean closed;
-    /** Where close() returns this arena's blocks, or null for a standalone arena. */
-    private final ArenaPool pool;
+    /** The generation and the open checkpoints, with their marks and scopes. */
+    private final ScopeStack scopes = new ScopeStack(MARK_WIDTH);
+    private final Usage usage = new Usage();
+    /** Where close() sends the blocks. */
+    private final ChainRecycler recycler;
+    /** Set while this arena is watched for a leak: see LeakDetection. */
+    private LeakWatch leakWatch;
     /** What threads other than the owner read: see "Threads" above. */
-    private volatile Figures published;
+    private volatile Statistics published;
 
-    private Arena(Builder settings, ArenaPool pool) {
-        this.largeThreshold = settings.blockSize / 4;
-        this.blocks = new BlockChain(settings.blockSize, settings.maxBytes,
-                settings.retainBytes < 0 ? settings.blockSize : settings.retainBytes, settings.zeroed,
-                settings.blockAllocator, pool == null ? BlockBudget.NONE : pool.budget());
-        this.pool = pool;
-        this.levels = new Levels();
-        this.owner = Thread.currentThread();
-        startGeneration();
-        publish();
-    }
-
-    /**
-     * A new handle for the blocks of a pooled arena just closed, which stays closed: a stale
-     * reference to it can never reach the next connection's arena. The new one has no owner yet.
-     */
-    private Arena(Arena closed) {
-        this.largeThreshold = closed.largeThreshold;
-        this.blocks = closed.blocks.handOver();
-        this.pool = closed.pool;
-        this.levels = new Levels();
-        this.addressSpace = closed.addressSpace;  // closed: scope() is not alive until a claim
-        this.levels.startGeneration(closed.levels.generation(), addressSpace);
-        closed.publish();
+    /** An arena owned by the calling thread, carving from {@code blocks}, which {@code recycler} takes at close. */
+    Arena(ArenaSettings settings, BlockChain blocks, ChainRecycler recycler) {
+        this.settings = settings;
+        this.blocks = blocks;
+        this.recycler = recycler;
+        this.addressSpace = scopes.startGeneration(null);
         publish();
     }
 
@@ -295,6 +216,9 @@ public final class Arena implements java.lang.foreign.Arena {
         if (owner != Thread.currentThread()) {
             return allocateAsNewOwner(byteSize, byteAlignment);
         }
+        // Everything that can make this arena refuse to carve from its current block (no block,
+        // closed, cleanups running, a checkpoint without its scope yet, a stale address space)
+        // has set limit to TRAP: one comparison sends all of them to the slow path.
         long start = Alignment.alignUp(cursor, byteAlignment);
         if (byteSize > limit - start) {
             return allocateSlow(byteSize, byteAlignment);
@@ -311,17 +235,18 @@ public final class Arena implements java.lang.foreign.Arena {
         return addressSpace.asSlice(start, byteSize);
     }
 
+    /**
+     * Lets the fast path carve from the current block if the scopes allow it, and traps it
+     * otherwise. The one place that sets limit to a block's end.
+     */
+    private void rearm() {
+        limit = scopes.carving() ? blocks.currentEnd() : TRAP;
+    }
+
     /** The request does not fit in the current block: move to another block, or give it its own. */
     private MemorySegment allocateSlow(long byteSize, long byteAlignment) {
-        if (closed || ending) {
-            throw alreadyClosed();
-        }
-        if (levelPending()) {
-            openLevel();
-            return allocate(byteSize, byteAlignment);
-        }
-        if (spaceStale) {
-            restoreSpace();
+        if (!scopes.carving()) {
+            readyToCarve();
             return allocate(byteSize, byteAlignment);
         }
         long needed = byteSize + alignmentSlack(byteAlignment);
@@ -330,20 +255,22 @@ public final class Arena implements java.lang.foreign.Arena {
             // too large for it (ArenaLimitException), and without one the C library does.
             needed = Long.MAX_VALUE;
         }
-        if (needed > largeThreshold) {
-            MemorySegment slice = allocateLarge(byteSize, byteAlignment, needed);
-            publish();
-            return slice;
+        return needed > settings.largeThreshold()
+                ? allocateLarge(byteSize, byteAlignment, needed)
+                : allocateInNextBlock(byteSize, byteAlignment);
+    }
+
+    /** Sees to what trapped the fast path but the block: see {@link ScopeStack#carving()}. */
+    private void readyToCarve() {
+        if (scopes.closedOrEnding()) {
+            throw alreadyClosed();
         }
-        boolean firstOfRound = blockEnd == NO_BLOCK_LIMIT;
-        int regularBefore = blocks.regularBlocks();
-        MemorySegment slice = allocateInNextBlock(byteSize, byteAlignment);
-        // Entering the round's first block when it was kept changes no figure but the cursor's:
-        // a round pays nothing for publishing figures that a reset published already.
-        if (!firstOfRound || blocks.regularBlocks() != regularBefore) {
-            publish();
+        if (scopes.pending()) {
+            openLevel();
+        } else {
+            addressSpace = scopes.unstale();
         }
-        return slice;
+        rearm();
     }
 
     /**
@@ -352,50 +279,51 @@ public final class Arena implements java.lang.foreign.Arena {
      * meant for can still take it.
      */
     private MemorySegment allocateAsNewOwner(long byteSize, long byteAlignment) {
-        java.lang.foreign.Arena lastGeneration = levels.generation();
-        MemorySegment lastAddressSpace = addressSpace;
-        claimOrThrow();
+        java.lang.foreign.Arena lastGeneration = scopes.generation();
+        MemorySegment lastSpace = addressSpace;
+        claimAndStartGeneration();
         try {
             return allocate(byteSize, byteAlignment);
         } catch (RuntimeException | Error refused) {
-            levels.generation().close();   // opened by the claim and empty: nothing can hold it
-            levels.startGeneration(lastGeneration, lastAddressSpace);
-            addressSpace = lastAddressSpace;
-            leaveBlocks();             // as resetAndDisown() left it
-            OWNER.setRelease(this, (Thread) null);
+            assert cursor == BlockChain.NO_BLOCK_START : "a refused request enters no block";
+            scopes.generation().close();   // opened by the claim and empty: nothing can hold it
+            scopes.restoreGeneration(lastGeneration, lastSpace);
+            addressSpace = lastSpace;
+            limit = TRAP;
+            disown();
             throw refused;
         }
     }
 
     private MemorySegment allocateInNextBlock(long byteSize, long byteAlignment) {
-        Block next = blocks.enterNext(cursor - blockStart, byteSize, byteAlignment);
-        if (blockEnd != NO_BLOCK_LIMIT) {
-            unusedTails += blockEnd - cursor;
+        long start = blocks.currentStart();
+        long end = blocks.currentEnd();
+        boolean allocated = blocks.enterNext(cursor - start, byteSize, byteAlignment);
+        boolean firstOfRound = end == BlockChain.NO_BLOCK_END;
+        if (!firstOfRound) {
+            usage.leftBlock(cursor - start - blockPadding, blockPadding, end - cursor);
         }
-        handedOutBefore += cursor - blockStart - blockPadding;
-        paddingBefore += blockPadding;
         blockPadding = 0;
-        enter(next);
-        long start = Alignment.alignUp(cursor, byteAlignment);
-        assert start + byteSize <= limit : "a fresh block holds any regular request";
-        return carve(start, byteSize);
-    }
-
-    private void enter(Block block) {
-        blockStart = block.address();
-        cursor = blockStart;
-        blockEnd = blockStart + block.size();
-        limit = blockEnd;
+        cursor = blocks.currentStart();
+        rearm();
+        long sliceStart = Alignment.alignUp(cursor, byteAlignment);
+        assert byteSize <= limit - sliceStart : "a fresh block holds any regular request";
+        MemorySegment slice = carve(sliceStart, byteSize);
+        // Entering the round's first block when it was kept changes no figure but the cursor's:
+        // a round pays nothing for publishing figures that a reset published already.
+        if (!firstOfRound || allocated) {
+            publish();
+        }
+        return slice;
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
         Block block = blocks.takeLarge(byteSize, byteAlignment, blockBytes);
-        long start = Alignment.alignUp(block.address(), byteAlignment);
-        block.used = start - block.address() + byteSize;
-        handedOutBefore += byteSize;
-        paddingBefore += start - block.address();
-        unusedTails += block.size() - block.used;
-        return addressSpace.asSlice(start, byteSize);
+        long start = block.address() + block.used - byteSize;
+        usage.leftBlock(byteSize, start - block.address(), block.size() - block.used);
+        MemorySegment slice = addressSpace.asSlice(start, byteSize);
+        publish();
+        return slice;
     }
 
     /**
@@ -407,7 +335,7 @@ public final class Arena implements java.lang.foreign.Arena {
      * try (Arena arena = Arena.create()) {                     // the connection
      *     MemorySegment settings = arena.allocate(64);          // lives as long as the connection
      *     for (int request = 0; request < 3; request++) {
-     *         try (Arena.Checkpoint scope = arena.checkpoint()) {
+     *         try (var _ = arena.checkpoint()) {
      *             MemorySegment head = arena.allocate(8192);     // freed when the request ends
      *         }
      *     }
@@ -418,8 +346,8 @@ public final class Arena implements java.lang.foreign.Arena {
      * <p>{@link #scope()} is the scope of the innermost open level, and slices allocated in a level
      * belong to it. A level has no JDK arena until it hands out its first slice or its scope is
      * asked for; then it opens a confined JDK arena of its own, so that its slices die, as JDK
-     * segments do, when it is closed. Like {@link #allocate(long, long)}, a thread may take a checkpoint of
-     * an arena nobody owns, and becomes its owner.
+     * segments do, when it is closed. Like {@link #allocate(long, long)}, a thread may take a
+     * checkpoint of an arena nobody owns, and becomes its owner.
      *
      * @return the checkpoint, open until it, a checkpoint outside it, {@link #reset()} or
      *         {@link #close()} closes it
@@ -428,14 +356,9 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public Checkpoint checkpoint() {
         ensureOwnedByCaller();
-        long serial = levels.push();
-        limit = NO_BLOCK_LIMIT;       // the level's first request takes the slow path, which opens it
-        return new Checkpoint(this, levels.depth(), serial);
-    }
-
-    /** {@return whether the innermost level has not opened its scope yet: see checkpoint()} */
-    private boolean levelPending() {
-        return levels.pending();
+        long serial = scopes.push();
+        limit = TRAP;       // the level's first request takes the slow path, which opens it
+        return new Checkpoint(this, scopes.depth(), serial);
     }
 
     /**
@@ -444,41 +367,32 @@ public final class Arena implements java.lang.foreign.Arena {
      * marks are taken first.
      */
     private void openLevel() {
-        levels.mark(cursor, blockStart, blockPadding, handedOutBefore, paddingBefore, unusedTails,
-                blocks.markBlock(), blocks.markLarge(), blocks.changes());
-        java.lang.foreign.Arena scope = java.lang.foreign.Arena.ofConfined();
-        levels.open(scope, spaceStale ? null : addressSpace);
-        addressSpace = bind(scope);
-        spaceStale = false;
-        openFastPath();
-    }
-
-    /** Binds addressSpace to the scope of the innermost level that has one again: see spaceStale. */
-    private void restoreSpace() {
-        addressSpace = levels.innermostSpace();
-        spaceStale = false;
-        openFastPath();
-    }
-
-    /**
-     * Lets the fast path carve from the current block again, unless a level waits to open its
-     * scope or addressSpace is stale: then every request must reach the slow path, which sees to
-     * both first.
-     */
-    private void openFastPath() {
-        limit = levelPending() || spaceStale ? NO_BLOCK_LIMIT : blockEnd;
+        int depth = scopes.depth();
+        if (!scopes.isMarked(depth)) {
+            long[] marks = scopes.marks();
+            int at = scopes.markAt(depth);
+            marks[at + CURSOR] = cursor;
+            marks[at + BLOCK_PADDING] = blockPadding;
+            usage.saveTo(marks, at + USAGE);
+            blocks.saveTo(marks, at + CHAIN, cursor - blocks.currentStart());
+            scopes.markUnmarked();
+        }
+        addressSpace = scopes.open(leakWatch, addressSpace);
     }
 
     /** Closes {@code level} and every level inside it, then rewinds to its mark: see {@link Checkpoint#close()}. */
     private void close(Checkpoint checkpoint) {
         refuseOtherOwner();
-        if (closed || ending || !levels.isOpen(checkpoint.level, checkpoint.serial)) {
+        if (scopes.closedOrEnding()) {
             throw alreadyClosed();
         }
+        if (!scopes.isOpen(checkpoint.level, checkpoint.serial)) {
+            throw new IllegalStateException("Checkpoint already closed");
+        }
         // A level without a mark has allocated nothing: neither it nor any level inside it has a scope to end.
-        Throwable cleanupFailure = levels.isMarked(checkpoint.level) ? endLevels(checkpoint.level) : null;
+        Throwable cleanupFailure = scopes.isMarked(checkpoint.level) ? endLevels(checkpoint.level) : null;
         rewindTo(checkpoint.level);
-        rethrow(cleanupFailure);
+        ScopeStack.rethrow(cleanupFailure);
     }
 
     /**
@@ -487,44 +401,19 @@ public final class Arena implements java.lang.foreign.Arena {
      * be dead already.
      */
     private void rewindTo(int level) {
-        if (!levels.isMarked(level)) {
-            levels.dropUnmarked(level);       // nothing changed since it was taken
-            openFastPath();
-            return;
+        boolean blocksChanged = false;
+        if (scopes.isMarked(level)) {
+            long[] marks = scopes.marks();
+            int at = scopes.markAt(level);
+            blocksChanged = blocks.rewindTo(marks, at + CHAIN, cursor - blocks.currentStart());
+            cursor = marks[at + CURSOR];
+            blockPadding = marks[at + BLOCK_PADDING];
+            usage.restoreFrom(marks, at + USAGE);
         }
-        boolean blocksChanged = levels.blockChanges(level) != blocks.changes();
-        if (blocksChanged) {
-            rewindBlocks(level);
-        } else {
-            blocks.clear(levels.cursor(level), cursor);   // only the cursor moved: the common request
-            cursor = levels.cursor(level);
-        }
-        blockPadding = levels.blockPadding(level);
-        handedOutBefore = levels.handedOutBefore(level);
-        paddingBefore = levels.paddingBefore(level);
-        unusedTails = levels.unusedTails(level);
-        MemorySegment outer = levels.spaceBelow(level);
-        if (outer != null && outer != addressSpace) {
-            spaceStale = true;        // a closed level's scope: put back lazily, see spaceStale
-        }
-        levels.discardAbove(level - 1);
-        openFastPath();
+        scopes.rewoundTo(level, addressSpace);
+        rearm();
         if (blocksChanged) {
             publish();                // last: the figures of the blocks and of the mark together
-        }
-    }
-
-    /** Rewinds the chain to the mark of {@code level}, when blocks were entered or taken since. */
-    private void rewindBlocks(int level) {
-        int markBlock = levels.markBlock(level);
-        blocks.rewind(markBlock, levels.cursor(level) - levels.blockStart(level), levels.markLarge(level),
-                cursor - blockStart);
-        if (markBlock < 0) {
-            leaveBlock();             // as a round starts: see startGeneration()
-        } else {
-            blockStart = levels.blockStart(level);
-            cursor = levels.cursor(level);
-            blockEnd = blocks.currentEnd();
         }
     }
 
@@ -563,13 +452,14 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     public MemorySegment grow(MemorySegment slice, long newByteSize) {
         refuseOtherOwner();
-        if (closed || ending || !slice.scope().isAlive()) {
+        if (scopes.closedOrEnding() || !slice.scope().isAlive()) {
             throw alreadyClosed();
         }
-        if (spaceStale) {
-            restoreSpace();
+        if (scopes.stale()) {
+            addressSpace = scopes.unstale();
+            rearm();
         }
-        if (levelPending() || !slice.scope().equals(addressSpace.scope())) {
+        if (scopes.pending() || !slice.scope().equals(addressSpace.scope())) {
             throw new IllegalArgumentException("Not a slice of this arena's innermost level: " + slice);
         }
         if (slice.isReadOnly()) {
@@ -577,10 +467,11 @@ public final class Arena implements java.lang.foreign.Arena {
         }
         long oldSize = slice.byteSize();
         if (newByteSize < oldSize) {
-            throw new IllegalArgumentException("The new size " + newByteSize + " is smaller than the slice: " + oldSize);
+            throw new IllegalArgumentException("The new size " + newByteSize + " is smaller than the slice: "
+                    + oldSize);
         }
         long start = slice.address();
-        if (start + oldSize == cursor && start >= blockStart && newByteSize - oldSize <= limit - cursor) {
+        if (start + oldSize == cursor && start >= blocks.currentStart() && newByteSize - oldSize <= limit - cursor) {
             cursor = start + newByteSize;
             return addressSpace.asSlice(start, newByteSize);
         }
@@ -610,9 +501,9 @@ public final class Arena implements java.lang.foreign.Arena {
         ensureOwnedByCaller();
         Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
-        startGeneration();
+        addressSpace = scopes.startGeneration(leakWatch);
         publish();
-        rethrow(cleanupFailure);
+        ScopeStack.rethrow(cleanupFailure);
     }
 
     /**
@@ -640,9 +531,8 @@ public final class Arena implements java.lang.foreign.Arena {
         Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
         publish();
-        // Publishes everything the arena holds to the thread whose claim (a CAS) will see null.
-        OWNER.setRelease(this, (Thread) null);
-        rethrow(cleanupFailure);
+        disown();        // publishes everything the arena holds to the thread that claims it next
+        ScopeStack.rethrow(cleanupFailure);
     }
 
     /**
@@ -668,179 +558,47 @@ public final class Arena implements java.lang.foreign.Arena {
     public void close() {
         ensureOwnedByCaller();
         Throwable cleanupFailure = endLevels(0);
-        closed = true;
-        if (pool != null) {
-            long beforeTrim = blocks.reservedBytes();
-            recycleBlocks();          // what a reset keeps, cleared, goes back to the pool
-            pool.takeBack(this, beforeTrim - blocks.reservedBytes());   // publishes the figures
-        } else {
-            leaveBlocks();
-            freeBlocks();
-        }
+        scopes.close();
+        long usedOfCurrent = cursor - blocks.currentStart();
+        leaveBlocks();
+        published = CLOSED;
+        recycler.recycle(blocks, usedOfCurrent);      // the blocks are not this arena's any more
         if (leakWatch != null) {
             leakWatch.closed();
         }
-        rethrow(cleanupFailure);
+        ScopeStack.rethrow(cleanupFailure);
     }
 
     /**
-     * Closes the scopes of the levels from the innermost down to {@code last}, where level 0 is
-     * the generation itself, as the JDK closes confined arenas. Afterwards the levels closed hold
-     * no live slice, and the caller rewinds or recycles.
-     *
-     * <p>If a scope is held (a slice is in use by a downcall), the JDK refuses to close it and so
-     * does this: that level and those below it stay open, and the exception is thrown. The JDK
-     * offers no way to ask whether a scope is held without closing it, so levels above the held
-     * one that were already closed stay closed, and the arena is rewound to the mark of the
-     * lowest of them, exactly as their own close would have left it. When the innermost level is
-     * the one held, nothing has changed.
-     *
-     * <p>If a cleanup action throws, the scope is closed all the same, the other levels are still
-     * closed, and the first failure is returned, with later ones suppressed, for the caller to
-     * rethrow once the arena is consistent again.
+     * Ends the levels from the innermost down to {@code last}: see {@link ScopeStack#endLevels}.
+     * While their cleanup actions run, the fast path is trapped, so that one that allocates
+     * reaches the slow path, and is refused.
      */
     private Throwable endLevels(int last) {
-        Throwable failure = null;
-        for (int level = levels.depth(); level >= last; level--) {
-            try {
-                failure = firstOf(failure, endScope(levels.scope(level)));
-            } catch (RuntimeException | Error held) {
-                if (level < levels.depth()) {
-                    rewindTo(level + 1);
-                }
-                if (failure != null) {
-                    held.addSuppressed(failure);
-                }
-                throw held;
-            }
-        }
-        levels.discardAbove(last);
-        if (last == 0 && addressSpace != levels.generationSpace()) {
-            addressSpace = levels.generationSpace();     // what an unowned or closed arena shows
-            spaceStale = false;
-        }
-        return failure;
-    }
-
-    /**
-     * Closes one scope, or does nothing for a level that never opened one. Throws what the JDK
-     * throws if the scope is held, having changed nothing; returns what a cleanup action threw.
-     */
-    private Throwable endScope(java.lang.foreign.Arena scope) {
-        if (scope == null) {
-            return null;
-        }
-        long lastLimit = limit;
-        limit = NO_BLOCK_LIMIT;          // cleanup actions that allocate reach allocateSlow, and fail
-        ending = true;
+        limit = TRAP;
         try {
-            scope.close();
-            return null;
-        } catch (RuntimeException | Error e) {
-            if (scope.scope().isAlive()) {
-                limit = lastLimit;
-                throw e;
+            Throwable failure = scopes.endLevels(last, this, REWIND);
+            if (last == 0 && addressSpace != scopes.generationSpace()) {
+                addressSpace = scopes.generationSpace();     // what an unowned or closed arena shows
             }
-            return e;
+            return failure;
         } finally {
-            ending = false;
+            rearm();
         }
-    }
-
-    private static Throwable firstOf(Throwable first, Throwable next) {
-        if (first == null) {
-            return next;
-        }
-        if (next != null) {
-            first.addSuppressed(next);
-        }
-        return first;
-    }
-
-    private static void rethrow(Throwable cleanupFailure) {
-        if (cleanupFailure instanceof RuntimeException e) {
-            throw e;
-        }
-        if (cleanupFailure instanceof Error e) {
-            throw e;
-        }
-        assert cleanupFailure == null : "close() throws no checked exception";
-    }
-
-    /**
-     * Opens a new generation. No block is current yet, even if the arena kept some: the first
-     * request takes the slow path, which enters the first kept block for a regular request and
-     * gives a large one a block of its own, exactly as an arena that kept nothing would. Were a
-     * kept block entered at once, a large request would be carved from it, and the whole block
-     * would count against the limit for the rest of the round.
-     */
-    private void startGeneration() {
-        java.lang.foreign.Arena generation = java.lang.foreign.Arena.ofConfined();
-        addressSpace = bind(generation);
-        spaceStale = false;
-        levels.startGeneration(generation, addressSpace);
-    }
-
-    /** {@return all of memory in the scope of {@code level}: see addressSpace} */
-    @SuppressWarnings("restricted")   // binding the blocks' memory to a level is the point
-    private MemorySegment bind(java.lang.foreign.Arena level) {
-        Consumer<MemorySegment> watching = leakWatch == null ? null : leakWatch.keepWatching();
-        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, level, watching);
-    }
-
-    /**
-     * Watches this arena for a leak from now on: see {@link LeakWatch}. Its generation, just
-     * opened and without a slice, is bound again so that it too keeps the watch's sentinel.
-     */
-    void watchForLeaks() {
-        assert leakWatch == null && levels.depth() == 0 && liveAllocatedBytes() == 0;
-        leakWatch = new LeakWatch(blocks, pool);
-        addressSpace = bind(levels.generation());
-        levels.startGeneration(levels.generation(), addressSpace);
     }
 
     /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
     private void recycleBlocks() {
-        blocks.recycle(cursor - blockStart);
+        blocks.recycle(cursor - blocks.currentStart());
         leaveBlocks();
     }
 
-    /** Leaves the current block, if any: every request takes the slow path until one is entered. */
-    private void leaveBlock() {
-        blockStart = NO_BLOCK_CURSOR;
-        cursor = NO_BLOCK_CURSOR;
-        blockEnd = NO_BLOCK_LIMIT;
-        limit = NO_BLOCK_LIMIT;
-    }
-
-    /** Leaves every block at the end of a round: nothing is handed out any more. */
+    /** Starts the figures of a new round: no block current, nothing handed out. */
     private void leaveBlocks() {
-        leaveBlock();
+        cursor = BlockChain.NO_BLOCK_START;
+        limit = TRAP;
         blockPadding = 0;
-        handedOutBefore = 0;
-        paddingBefore = 0;
-        unusedTails = 0;
-    }
-
-    /** Frees every block; the caller has made sure that no slice of them is alive. */
-    void freeBlocks() {
-        blocks.freeAll();
-        publish();
-    }
-
-    /**
-     * Frees every block of this idle arena, as {@link #freeBlocks()}, but leaves their bytes in
-     * the pool's budget: they pay for a block of another arena of the pool.
-     */
-    void freeBlocksForAnotherArena() {
-        blocks.freeAllForAnotherChain();
-        publish();
-    }
-
-    /** Moves the blocks of this closed, pooled arena to a new, unowned arena for the next lease. */
-    Arena handOver() {
-        assert closed && pool != null;
-        return new Arena(this);
+        usage.reset();
     }
 
     /**
@@ -862,94 +620,75 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     @Override
     public MemorySegment.Scope scope() {
-        if (owner != Thread.currentThread()) {
-            // Not the levels: the owner changes them without publishing. addressSpace only ever
-            // holds segments bound to the arena's scopes, and a segment's fields are final, so
-            // even a racy read gives a whole segment and one of those scopes.
+        if (!ownedByCaller()) {
+            // Not the scope stack: the owner changes it without publishing. addressSpace only
+            // ever holds segments bound to the arena's scopes, and a segment's fields are final,
+            // so even a racy read gives a whole segment and one of those scopes.
             return addressSpace.scope();
         }
-        if (levelPending() && !ending) {
+        if (scopes.pending() && !scopes.closedOrEnding()) {
             openLevel();
+            rearm();
         }
-        return spaceStale ? levels.innermostSpace().scope() : addressSpace.scope();
+        return scopes.innermostSpace(addressSpace).scope();
     }
 
     /**
-     * {@return the bytes handed out since the last reset: the sum of the requested sizes, without
-     * alignment padding or unused block space} Read from a thread other than the owner, it is the
-     * figure the owner last published (see "Threads" above).
-     *
-     * {@snippet :
-     * arena.allocate(10);
-     * arena.allocate(20, 16);
-     * assert arena.allocatedBytes() == 30;
-     * }
-     */
-    public long allocatedBytes() {
-        return Thread.currentThread() == owner ? liveAllocatedBytes() : published.allocatedBytes();
-    }
-
-    private long liveAllocatedBytes() {
-        return handedOutBefore + cursor - blockStart - blockPadding;     // 0 + 0 outside a block
-    }
-
-    /**
-     * {@return the bytes skipped since the last reset to align slices: memory in use that holds
-     * no requested byte} Read from another thread, it is the figure the owner last published.
-     *
-     * {@snippet :
-     * arena.allocate(1);
-     * arena.allocate(8, 8);                     // 7 bytes skipped to reach an 8-byte boundary
-     * assert arena.paddingBytes() == 7;
-     * }
-     */
-    public long paddingBytes() {
-        return Thread.currentThread() == owner ? paddingBefore + blockPadding : published.paddingBytes();
-    }
-
-    /**
-     * {@return the bytes left free since the last reset at the end of blocks the arena moved on
-     * from, because the next request did not fit, and at the end of large blocks} The free end
-     * of the current block is not counted: the next requests can still use it. Read from another
-     * thread, it is the figure the owner last published.
+     * {@return the arena's figures, taken together} The owner reads them exact; any other thread
+     * reads those the owner last published (see "Threads" above); a closed arena's are all zero.
      *
      * {@snippet :
      * Arena arena = Arena.builder().blockSize(4096).build();
-     * for (int i = 0; i < 5; i++) {
-     *     arena.allocate(1000);                 // the fifth does not fit: a new block
-     * }
-     * assert arena.unusedTailBytes() == 4096 - 4000;
+     * arena.allocate(1);
+     * arena.allocate(8, 8);                     // 7 bytes skipped to reach an 8-byte boundary
+     * Arena.Statistics figures = arena.statistics();
+     * assert figures.allocatedBytes() == 9 && figures.paddingBytes() == 7;
+     * assert figures.reservedBytes() == 4096 && figures.blockCount() == 1;
      * }
      */
-    public long unusedTailBytes() {
-        return Thread.currentThread() == owner ? unusedTails : published.unusedTailBytes();
+    public Statistics statistics() {
+        return ownedByCaller() && !scopes.closed() ? exactStatistics() : published;
+    }
+
+    /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
+    private void publish() {
+        published = exactStatistics();
+    }
+
+    private Statistics exactStatistics() {
+        long inCurrentBlock = cursor - blocks.currentStart() - blockPadding;     // 0 outside a block
+        return new Statistics(usage.allocatedBytes(inCurrentBlock), usage.paddingBytes(blockPadding),
+                usage.unusedTailBytes(), blocks.reservedBytes(), blocks.regularBlocks(), blocks.largeBlocks());
     }
 
     /**
-     * {@return the native memory this arena holds right now, in bytes: every block, used or kept}
+     * The figures of an {@link Arena} at one moment, from {@link Arena#statistics()}.
      *
      * {@snippet :
-     * Arena arena = Arena.create();
-     * assert arena.reservedBytes() == 0;                       // nothing until the first request
-     * arena.allocate(10);
-     * assert arena.reservedBytes() == Arena.DEFAULT_BLOCK_SIZE;
+     * Arena.Statistics figures = arena.statistics();
+     * assert figures.allocatedBytes() + figures.paddingBytes() + figures.unusedTailBytes()
+     *         <= figures.reservedBytes();
      * }
+     *
+     * @param allocatedBytes  the bytes handed out since the last reset: the sum of the requested
+     *                        sizes, without alignment padding or unused block space
+     * @param paddingBytes    the bytes skipped since the last reset to align slices: memory in
+     *                        use that holds no requested byte
+     * @param unusedTailBytes the bytes left free since the last reset at the end of blocks the
+     *                        arena moved on from, because the next request did not fit, and at
+     *                        the end of large blocks; not the free end of the current block, which
+     *                        the next requests can still use
+     * @param reservedBytes   the native memory the arena holds: every block, used or kept
+     * @param regularBlocks   the regular blocks it holds, of {@code blockSize} bytes each
+     * @param largeBlocks     the blocks of large requests it holds, in use or kept
      */
-    public long reservedBytes() {
-        return figures().reservedBytes();
-    }
+    public record Statistics(long allocatedBytes, long paddingBytes, long unusedTailBytes, long reservedBytes,
+                             int regularBlocks, int largeBlocks) {
 
-    /**
-     * {@return the number of native blocks this arena holds right now, regular and large}
-     *
-     * {@snippet :
-     * arena.allocate(1 << 20);                  // a large request: a block of its own
-     * assert arena.blockCount() >= 1;
-     * }
-     */
-    public int blockCount() {
-        Figures figures = figures();
-        return figures.regularBlocks() + figures.largeBlocks();
+        /** {@return the native blocks the arena holds, regular and large} */
+        public int blockCount() {
+            return regularBlocks + largeBlocks;
+        }
     }
 
     /**
@@ -958,92 +697,54 @@ public final class Arena implements java.lang.foreign.Arena {
      */
     @Override
     public String toString() {
-        Figures figures = figures();
-        Thread holder = owner;
+        Statistics figures = statistics();
         return "Arena[allocated=" + figures.allocatedBytes()
                 + ", padding=" + figures.paddingBytes() + ", unusedTails=" + figures.unusedTailBytes()
-                + ", reserved=" + figures.reservedBytes() + " in " + (figures.regularBlocks() + figures.largeBlocks())
+                + ", reserved=" + figures.reservedBytes() + " in " + figures.blockCount()
                 + " blocks (" + figures.regularBlocks() + " regular, " + figures.largeBlocks() + " large)"
-                + ", " + blocks
-                + (figures.closed() ? ", closed" : ", owner=" + (holder == null ? "none" : holder.getName()))
-                + "]";
-    }
-
-    /** The figures of the statistics, taken together so that a reader never mixes two moments. */
-    private record Figures(long allocatedBytes, long paddingBytes, long unusedTailBytes, long reservedBytes,
-                           int regularBlocks, int largeBlocks, boolean closed) {}
-
-    /** The owner's exact figures; for any other thread, the last ones the owner published. */
-    private Figures figures() {
-        if (Thread.currentThread() != owner) {
-            return published;
-        }
-        return currentFigures();
-    }
-
-    /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
-    private void publish() {
-        published = currentFigures();
-    }
-
-    private Figures currentFigures() {
-        return new Figures(liveAllocatedBytes(), paddingBefore + blockPadding, unusedTails, blocks.reservedBytes(),
-                blocks.regularBlocks(), blocks.largeBlocks(), closed);
+                + ", " + settings + (figures == CLOSED ? ", closed" : ", owner=" + ownerName()) + "]";
     }
 
     private void ensureOwnedByCaller() {
-        if (owner != Thread.currentThread()) {
-            claimOrThrow();
-        } else if (closed || ending) {
+        if (!ownedByCaller()) {
+            claimAndStartGeneration();
+        } else if (scopes.closedOrEnding()) {
             throw alreadyClosed();
         }
     }
 
-    /**
-     * Called when the caller is not the owner: takes an unowned arena and opens a generation for
-     * it, refuses anything else.
-     */
-    void claimOrThrow() {
-        Thread caller = Thread.currentThread();
-        Thread holder = (Thread) OWNER.compareAndExchange(this, (Thread) null, caller);
-        if (holder != null) {
-            throw wrongThread(holder, caller);
-        }
-        assert !closed : "a closed arena keeps the owner that closed it";
-        startGeneration();
+    /** Takes an arena nobody owns and opens a generation for its new owner; refuses anything else. */
+    private void claimAndStartGeneration() {
+        claim();
+        assert !scopes.closed() : "a closed arena keeps the owner that closed it";
+        addressSpace = scopes.startGeneration(leakWatch);
     }
 
     /**
-     * Refuses a caller other than the owner, without claiming an arena nobody owns: for calls on
-     * slices or checkpoints, which an unowned arena has none of alive (they then fail as dead).
+     * Watches this arena for a leak from now on: see {@link LeakWatch}. Its generation, just
+     * opened and without a slice, is replaced by one whose scope keeps the watch's sentinel.
+     *
+     * @param poolName the pool that leased it, or null for a standalone arena
+     * @param onLeak   what to run once a leak was recovered
      */
-    private void refuseOtherOwner() {
-        Thread holder = owner;
-        Thread caller = Thread.currentThread();
-        if (holder != caller && holder != null) {
-            throw wrongThread(holder, caller);
-        }
+    void watchForLeaks(String poolName, Runnable onLeak) {
+        assert leakWatch == null && scopes.depth() == 0 && cursor == BlockChain.NO_BLOCK_START;
+        leakWatch = new LeakWatch(blocks, poolName, onLeak);
+        scopes.generation().close();
+        addressSpace = scopes.startGeneration(leakWatch);
     }
 
-    private static WrongThreadException wrongThread(Thread holder, Thread caller) {
-        return new WrongThreadException("Attempted access outside owning thread: the arena is owned by \""
-                + holder.getName() + "\", not by the calling thread \"" + caller.getName() + "\"");
-    }
-
+    /** The JDK's message when a closed arena, or a slice of one, is used. */
     private static IllegalStateException alreadyClosed() {
         return new IllegalStateException("Already closed");
     }
 
     private static void checkRequest(long byteSize, long byteAlignment) {
         if (byteSize < 0 || !Alignment.isValid(byteAlignment)) {
-            throw badRequest(byteSize, byteAlignment);
+            throw new IllegalArgumentException(byteSize < 0
+                    ? "The provided allocation size is negative: " + byteSize
+                    : "Invalid alignment constraint, not a positive power of two: " + byteAlignment);
         }
-    }
-
-    private static IllegalArgumentException badRequest(long byteSize, long byteAlignment) {
-        return new IllegalArgumentException(byteSize < 0
-                ? "The provided allocation size is negative: " + byteSize
-                : "Invalid alignment constraint, not a positive power of two: " + byteAlignment);
     }
 
     /** Bytes a fresh block may need to skip to reach {@code alignment}: blocks are malloc-aligned. */
@@ -1058,7 +759,7 @@ public final class Arena implements java.lang.foreign.Arena {
      *
      * {@snippet :
      * MemorySegment kept = arena.allocate(100);
-     * try (Arena.Checkpoint request = arena.checkpoint()) {
+     * try (var _ = arena.checkpoint()) {
      *     MemorySegment temporary = arena.allocate(100);
      * }                                        // temporary is now inaccessible; kept is intact
      * }
@@ -1068,7 +769,7 @@ public final class Arena implements java.lang.foreign.Arena {
         private final Arena arena;
         /** Its level: 1 for a checkpoint of the generation, 2 for one inside it, and so on. */
         private final int level;
-        /** Tells this checkpoint from a later one at the same level: see Levels. */
+        /** Tells this checkpoint from a later one at the same level: see ScopeStack. */
         private final long serial;
 
         private Checkpoint(Arena arena, int level, long serial) {
@@ -1099,9 +800,10 @@ public final class Arena implements java.lang.foreign.Arena {
          * {@code close()} would have closed them, because the JDK cannot tell whether a scope is
          * held without closing it.
          *
-         * @throws IllegalStateException if this checkpoint is closed already, or was discarded by
-         *         a checkpoint outside it, a reset or a close; if the arena's cleanup actions are
-         *         running; or if a slice of a level it closes is in use by a downcall (see above)
+         * @throws IllegalStateException if this checkpoint is closed already ("Checkpoint already
+         *         closed"), or was discarded by a checkpoint outside it, a reset or a close; if the
+         *         arena is closed or its cleanup actions are running ("Already closed"); or if a
+         *         slice of a level it closes is in use by a downcall (see above)
          * @throws WrongThreadException if another thread owns the arena
          * @throws RuntimeException what a cleanup action threw, after the checkpoint was closed
          */
@@ -1112,14 +814,18 @@ public final class Arena implements java.lang.foreign.Arena {
     }
 
     /**
-     * Configures an {@link Arena}. Setters check their own argument; {@link #build()} checks how
-     * they fit together. Every setter returns this builder.
+     * Configures an {@link Arena}, or every arena of an {@link ArenaPool}: the trade-offs of each
+     * setting are in the package summary. Setters check their own argument; {@link #build()}
+     * checks how they fit together. Every setter returns this builder.
      *
      * {@snippet :
      * Arena arena = Arena.builder().blockSize(256 * 1024).maxBytes(4 << 20).build();
      * }
      */
     public static final class Builder {
+
+        /** Standalone arenas built so far, for {@link LeakDetection#SAMPLED}. */
+        private static final AtomicLong STANDALONE_ARENAS = new AtomicLong();
 
         private long blockSize = DEFAULT_BLOCK_SIZE;
         private long maxBytes = UNLIMITED;
@@ -1144,9 +850,9 @@ public final class Arena implements java.lang.foreign.Arena {
          * @throws IllegalArgumentException if {@code bytes} is outside that range
          */
         public Builder blockSize(long bytes) {
-            if (bytes < MIN_BLOCK_SIZE || bytes > MAX_BLOCK_SIZE) {
-                throw new IllegalArgumentException("blockSize must be from " + MIN_BLOCK_SIZE + " to "
-                        + MAX_BLOCK_SIZE + " bytes: " + bytes);
+            if (bytes < ArenaSettings.MIN_BLOCK_SIZE || bytes > ArenaSettings.MAX_BLOCK_SIZE) {
+                throw new IllegalArgumentException("blockSize must be from " + ArenaSettings.MIN_BLOCK_SIZE
+                        + " to " + ArenaSettings.MAX_BLOCK_SIZE + " bytes: " + bytes);
             }
             this.blockSize = bytes;
             return this;
@@ -1173,8 +879,8 @@ public final class Arena implements java.lang.foreign.Arena {
         }
 
         /**
-         * Sets how much native memory {@link Arena#reset()} may keep for the next round; by default
-         * one block. Zero frees everything at each reset.
+         * Sets how much native memory {@link Arena#reset()}, or a return to the pool, may keep for
+         * the next round; by default one block. Zero frees everything at each reset.
          *
          * {@snippet :
          * Arena.builder().retainBytes(8 << 20).build();  // a round of up to 8 MiB allocates nothing
@@ -1208,14 +914,28 @@ public final class Arena implements java.lang.foreign.Arena {
             return this;
         }
 
-        /** Takes blocks from {@code allocator} instead of the C library: for tests that count or fail them. */
-        Builder blockAllocator(BlockAllocator allocator) {
-            this.blockAllocator = allocator;
+        /**
+         * Sets whether the arena is watched for a leak, as {@link LeakDetection} describes; by
+         * default the system property {@value LeakDetection#PROPERTY} decides, and one arena in
+         * every sampling interval is watched. A pool watches its leases at this level unless
+         * its own builder sets one.
+         *
+         * {@snippet :
+         * Arena.builder().leakDetection(LeakDetection.EVERY).build();   // in tests
+         * }
+         *
+         * @param level how closely to watch
+         * @return this builder
+         */
+        public Builder leakDetection(LeakDetection level) {
+            this.leakDetection = Objects.requireNonNull(level, "level");
             return this;
         }
 
-        long blockSize() {
-            return blockSize;
+        /** Takes blocks from {@code allocator} instead of the C library: for tests that count or fail them. */
+        Builder blockAllocator(BlockAllocator allocator) {
+            this.blockAllocator = Objects.requireNonNull(allocator, "allocator");
+            return this;
         }
 
         /**
@@ -1225,55 +945,22 @@ public final class Arena implements java.lang.foreign.Arena {
          * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
          */
         public Arena build() {
-            validate();
-            Arena arena = new Arena(this, null);
-            LeakDetection level = leakDetection != null ? leakDetection : LeakDetection.fromSystemProperty();
-            if (level.watches(STANDALONE_ARENAS.getAndIncrement())) {
-                arena.watchForLeaks();
+            ArenaSettings settings = settings();
+            Arena arena = new Arena(settings, new BlockChain(settings, BlockBudget.NONE), ChainRecycler.FREE);
+            if (settings.leakDetection().watches(STANDALONE_ARENAS.getAndIncrement())) {
+                arena.watchForLeaks(null, () -> {});
             }
             return arena;
         }
 
         /**
-         * Sets whether the arena is watched for a leak, as {@link LeakDetection} describes; by
-         * default the system property {@value LeakDetection#PROPERTY} decides, and one arena in
-         * every sampling interval is watched.
+         * {@return the settings, checked together}
          *
-         * @param level how closely to watch
-         * @return this builder
+         * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
          */
-        public Builder leakDetection(LeakDetection level) {
-            this.leakDetection = java.util.Objects.requireNonNull(level, "level");
-            return this;
-        }
-
-        /** Builds an arena that {@code close()} returns to {@code pool}. */
-        Arena build(ArenaPool pool) {
-            return new Arena(this, pool);
-        }
-
-        /** {@return a builder with these settings, unaffected by later changes to this one} */
-        Builder copy() {
-            Builder copy = new Builder();
-            copy.blockSize = blockSize;
-            copy.maxBytes = maxBytes;
-            copy.retainBytes = retainBytes;
-            copy.zeroed = zeroed;
-            copy.blockAllocator = blockAllocator;
-            copy.leakDetection = leakDetection;
-            return copy;
-        }
-
-        /** Checks how the settings fit together. */
-        void validate() {
-            if (blockSize > maxBytes) {
-                throw new IllegalArgumentException("blockSize (" + blockSize + ") exceeds maxBytes ("
-                        + maxBytes + "): no block could ever be allocated");
-            }
-            if (retainBytes > maxBytes) {
-                throw new IllegalArgumentException("retainBytes (" + retainBytes + ") exceeds maxBytes ("
-                        + maxBytes + ")");
-            }
+        ArenaSettings settings() {
+            return new ArenaSettings(blockSize, maxBytes, retainBytes < 0 ? blockSize : retainBytes, zeroed,
+                    blockAllocator, leakDetection != null ? leakDetection : LeakDetection.fromSystemProperty());
         }
     }
 }

@@ -2,17 +2,11 @@ package io.arena4j;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 import javax.management.JMException;
 import javax.management.ObjectName;
 
@@ -22,7 +16,7 @@ import javax.management.ObjectName;
  * <p>{@link #acquire()} hands the calling thread an idle arena, or a new one; closing the arena
  * gives it back. On the way back it is reset, as {@link Arena#reset()} does: every slice of the
  * connection dies, the blocks it keeps are cleared, and blocks beyond its
- * {@linkplain Builder#retainBytes(long) retainBytes} are freed, so that an arena that grew for
+ * {@linkplain Arena.Builder#retainBytes(long) retainBytes} are freed, so that an arena that grew for
  * one big request shrinks back before it waits for the next connection.
  *
  * {@snippet :
@@ -99,172 +93,63 @@ public final class ArenaPool implements AutoCloseable {
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final String name;
-    private final Arena.Builder arenaSettings;
+    private final ArenaSettings arenaSettings;
     private final int maxIdle;
     private final long maxIdleBytes;
-    private final long maxTotalBytes;
     private final int maxLeased;
-    /**
-     * A permit per arena that may still be leased under maxLeased, handed to waiters first come
-     * first served; null without that bound. Its waits park, so a virtual thread frees its carrier.
-     */
-    private final Semaphore leaseSlots;
-    private final PoolBudget budget = new PoolBudget();
+    private final LeakDetection leakDetection;
+    private final PoolBudget budget;
+    private final IdleChains idle;
+    /** A permit per arena that may still be leased under maxLeased; null without that bound. */
+    private final LeaseSlots leaseSlots;
     /** Registered as this pool's platform MXBean, or null. */
     private final ObjectName mxBeanName;
 
-    // Figures of statistics(): the memory ones change only when a block is allocated or freed.
-    private final AtomicLong reserved = new AtomicLong();
-    private final AtomicLong peakReserved = new AtomicLong();
+    // What the pool's arenas and its leak watches call back; one each per pool.
+    private final ChainRecycler takeBack = this::takeBack;
+    private final Runnable onLeak = this::leaked;
+    /** Emits the pool's JFR statistics event; held weakly by Events, so as long as the pool lives. */
+    private final Runnable statisticsEvent = this::emitStatisticsEvent;
+
+    // Figures of statistics(), besides the budget's and the idle chains'.
+    private final AtomicInteger leased = new AtomicInteger();
     private final AtomicLong acquires = new AtomicLong();
     private final AtomicLong arenasCreated = new AtomicLong();
     private final AtomicLong arenasFreed = new AtomicLong();
     private final AtomicLong bytesTrimmed = new AtomicLong();
-
-    private final ReentrantLock lock = new ReentrantLock();
-    // Guarded by lock:
-    private final ArrayDeque<Arena> idle = new ArrayDeque<>();
-    private long idleBytes;
-    private boolean closed;
-
-    /** Arenas handed out and not yet returned. A count, not a set: a leaked arena must become unreachable. */
-    private final AtomicInteger leased = new AtomicInteger();
     private final AtomicLong leaks = new AtomicLong();
-    private final LeakDetection leakDetection;
 
-    private ArenaPool(Builder settings) {
+    private ArenaPool(Builder settings, ArenaSettings arenaSettings) {
         this.name = settings.name != null ? settings.name : "arena-pool-" + POOLS.incrementAndGet();
-        this.arenaSettings = settings.arenaSettings.copy();
+        this.arenaSettings = arenaSettings;
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
-        this.maxTotalBytes = settings.maxTotalBytes;
         this.maxLeased = settings.maxLeased;
-        this.leaseSlots = maxLeased == UNBOUNDED_LEASES ? null : new Semaphore(maxLeased, true);
-        this.leakDetection = settings.leakDetection != null
-                ? settings.leakDetection
-                : LeakDetection.fromSystemProperty();
+        this.leakDetection = settings.leakDetection != null ? settings.leakDetection : arenaSettings.leakDetection();
+        this.budget = new PoolBudget(name, settings.maxTotalBytes);
+        this.idle = new IdleChains(maxIdle, maxIdleBytes);
+        this.budget.reclaimFrom(this::reclaimIdle);
+        this.leaseSlots = maxLeased == UNBOUNDED_LEASES ? null : new LeaseSlots(maxLeased);
         this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
-        Events.watch(this);
-    }
-
-    /** {@return the pool's name, as {@link Builder#name(String)} set it or as it was given} */
-    String name() {
-        return name;
-    }
-
-    /** {@return what the blocks of every arena of this pool are counted against} */
-    BlockBudget budget() {
-        return budget;
+        Events.watch(statisticsEvent);
     }
 
     /**
-     * Every block of the pool's arenas is counted here before it is allocated and after it is
-     * freed, so that {@link #reservedBytes()} is never below the native memory held, and never
-     * above maxTotalBytes.
-     *
-     * <p>When a request finds too little room, the decision to refuse it is taken once, under the
-     * lock, before anything is freed; the idle arenas it then frees hand their bytes straight to
-     * the request, without giving them back to the count first, so that no other thread can take
-     * that room in between and leave the request refused after all.
+     * Frees idle chains, least recently used first, for a block that the budget has no room for:
+     * see {@link PoolBudget.Reclaimer}. Their bytes stay in the budget's count, now for that block.
      */
-    private final class PoolBudget implements BlockBudget {
-
-        @Override
-        public long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes) {
-            long room = takeRoom(bytes);
-            if (room == bytes) {
-                recordPeak();
-                return 0;
-            }
-            if (!bounded()) {
-                // Only a size beyond any address space gets here: refused as the C library refuses it.
-                giveBack(room);
-                throw new OutOfMemoryError("Cannot allocate " + blockBytes + " bytes of native memory");
-            }
-            long needed = bytes - room;
-            long fromIdle = takeFromIdleArenas(needed, unusedBytes);
-            if (fromIdle < 0) {
-                giveBack(room);
-                long now = reserved.get();
-                Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
-                throw new ArenaLimitException(name, requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
-            }
-            if (fromIdle > needed) {
-                giveBack(fromIdle - needed);       // arenas are freed whole
-            }
-            recordPeak();
-            return Math.max(0, needed - fromIdle);
+    private long reclaimIdle(long bytes, long unusedBytes) {
+        List<BlockChain> chains = idle.giveUp(bytes, unusedBytes);
+        if (chains == null) {
+            return -1;
         }
-
-        /** Records the count after a grant as the peak if it is one; a refusal, which gives back all, never does. */
-        private void recordPeak() {
-            peakReserved.accumulateAndGet(reserved.get(), Math::max);
+        long freed = 0;
+        for (BlockChain chain : chains) {
+            freed += chain.reservedBytes();
+            chain.freeAllForAnotherChain();
         }
-
-        /** Takes as much of {@code bytes} as the budget has room for: all of them, or what is left. */
-        private long takeRoom(long bytes) {
-            while (true) {
-                long now = reserved.get();
-                long room = Math.min(bytes, Math.max(0, maxTotalBytes - now));
-                if (room == 0) {
-                    return 0;
-                }
-                if (reserved.compareAndSet(now, now + room)) {
-                    return room;
-                }
-            }
-        }
-
-        @Override
-        public void giveBack(long bytes) {
-            reserved.addAndGet(-bytes);
-        }
-
-        @Override
-        public boolean bounded() {
-            return maxTotalBytes != Arena.UNLIMITED;
-        }
-    }
-
-    /**
-     * Frees idle arenas, least recently used first, until they held {@code bytes}, and hands
-     * their bytes to the caller: they stay counted, now for the caller's block. Frees nothing,
-     * and returns -1, unless they and the caller's own {@code unusedBytes} hold that much
-     * together.
-     *
-     * @return the bytes of the arenas freed, possibly more than {@code bytes}, or -1
-     */
-    private long takeFromIdleArenas(long bytes, long unusedBytes) {
-        List<Arena> toFree = new ArrayList<>();
-        long taken = 0;
-        lock.lock();
-        try {
-            if (idleBytes < bytes - unusedBytes) {
-                return -1;
-            }
-            while (taken < bytes && !idle.isEmpty()) {
-                Arena arena = idle.pollFirst();
-                long bytesOfArena = arena.reservedBytes();
-                taken += bytesOfArena;
-                idleBytes -= bytesOfArena;
-                toFree.add(arena);
-            }
-        } finally {
-            lock.unlock();
-        }
-        free(toFree, Arena::freeBlocksForAnotherArena);
-        return taken;
-    }
-
-    /** Frees the blocks of arenas no longer in the pool's idle list, and counts them. */
-    private void free(Collection<Arena> arenas) {
-        free(arenas, Arena::freeBlocks);
-    }
-
-    /** As {@link #free(Collection)}, each arena's blocks freed by {@code freeBlocks}. */
-    private void free(Collection<Arena> arenas, Consumer<Arena> freeBlocks) {
-        arenas.forEach(freeBlocks);
-        arenasFreed.addAndGet(arenas.size());
+        arenasFreed.addAndGet(chains.size());
+        return freed;
     }
 
     /**
@@ -273,7 +158,7 @@ public final class ArenaPool implements AutoCloseable {
      *
      * {@snippet :
      * ArenaPool pool = ArenaPool.builder()
-     *         .blockSize(64 * 1024).maxBytes(16 << 20)     // per arena
+     *         .arenas(Arena.builder().maxBytes(16 << 20))  // per arena
      *         .maxIdle(128).maxIdleBytes(32 << 20)         // for the pool
      *         .build();
      * }
@@ -302,7 +187,7 @@ public final class ArenaPool implements AutoCloseable {
      */
     public Arena acquire() {
         if (leaseSlots != null) {
-            leaseSlots.acquireUninterruptibly();
+            leaseSlots.acquire();
         }
         return leaseInSlot();
     }
@@ -328,37 +213,10 @@ public final class ArenaPool implements AutoCloseable {
      */
     public Arena acquire(Duration timeout) {
         long nanos = TimeUnit.NANOSECONDS.convert(timeout);   // saturates; NullPointerException for null
-        if (leaseSlots != null && !awaitSlot(nanos)) {
+        if (leaseSlots != null && !leaseSlots.acquire(nanos)) {
             throw new ArenaPoolExhaustedException(name, maxLeased, timeout);
         }
         return leaseInSlot();
-    }
-
-    /**
-     * Waits for a permit of leaseSlots for at most {@code nanos}, keeping an interrupt for later.
-     * A zero or negative wait takes a permit only if one is free now, and in turn: the timed
-     * tryAcquire keeps to the fair order, where the untimed one would overtake the waiters.
-     */
-    private boolean awaitSlot(long nanos) {
-        // Elapsed time against a wait of at least zero: a deadline of nanoTime() + nanos
-        // overflows for the most negative waits, and turns them into waits of centuries.
-        long wait = Math.max(0, nanos);
-        long start = System.nanoTime();
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    long left = Math.max(0, wait - (System.nanoTime() - start));
-                    return leaseSlots.tryAcquire(left, TimeUnit.NANOSECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;          // waits on, behind whoever came meanwhile
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     /**
@@ -374,58 +232,38 @@ public final class ArenaPool implements AutoCloseable {
         }
     }
 
+    /** A new arena over an idle chain, or a new one: a stale reference to an earlier lease stays closed. */
     private Arena lease() {
-        Arena arena;
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("ArenaPool is closed");
-            }
-            arena = idle.pollLast();        // the most recently used: its blocks are likely in cache
-            if (arena != null) {
-                idleBytes -= arena.reservedBytes();
-            }
-        } finally {
-            lock.unlock();
-        }
+        BlockChain chain = idle.poll();
         long serial = acquires.getAndIncrement();
-        if (arena == null) {
-            arena = arenaSettings.build(this);
+        if (chain == null) {
+            chain = new BlockChain(arenaSettings, budget);
             arenasCreated.incrementAndGet();
-        } else {
-            arena.claimOrThrow();           // nobody else can hold it: it was idle
         }
+        Arena arena = new Arena(arenaSettings, chain, takeBack);
         if (leakDetection.watches(serial)) {
-            arena.watchForLeaks();
+            arena.watchForLeaks(name, onLeak);
         }
         leased.incrementAndGet();
         return arena;
     }
 
     /**
-     * Called by {@link Arena#close()} on its owner thread, after the arena was reset and freed
-     * {@code trimmed} bytes beyond its retainBytes: keeps its blocks for the next lease if the
-     * bounds allow, frees them otherwise.
+     * Takes the chain of an arena closed on its owner thread: trims it to its retainBytes, as a
+     * reset would, and keeps it for the next lease if the idle bounds allow, frees it otherwise.
      */
-    void takeBack(Arena returned, long trimmed) {
+    private void takeBack(BlockChain chain, long usedOfCurrent) {
         leased.decrementAndGet();
-        long bytes = returned.reservedBytes();
-        boolean kept = false;
-        lock.lock();
-        try {
-            if (!closed && idle.size() < maxIdle && bytes <= maxIdleBytes - idleBytes) {
-                idle.addLast(returned.handOver());
-                idleBytes += bytes;
-                kept = true;
-            }
-        } finally {
-            lock.unlock();
+        long before = chain.reservedBytes();
+        chain.recycle(usedOfCurrent);          // clears what a reset keeps
+        long trimmed = before - chain.reservedBytes();
+        if (!idle.offer(chain)) {
+            trimmed += chain.reservedBytes();
+            chain.freeAll();
+            arenasFreed.incrementAndGet();
         }
-        if (!kept) {
-            free(List.of(returned));
-        }
-        bytesTrimmed.addAndGet(kept ? trimmed : trimmed + bytes);
-        releaseSlot();                      // last: a waiter it wakes finds the arena idle
+        bytesTrimmed.addAndGet(trimmed);
+        releaseSlot();                      // last: a waiter it wakes finds the chain idle
     }
 
     /** Lets the next waiter under maxLeased lease an arena. */
@@ -435,11 +273,8 @@ public final class ArenaPool implements AutoCloseable {
         }
     }
 
-    /**
-     * Called by the leak detector once a leased arena that was never closed became unreachable,
-     * and its blocks were freed.
-     */
-    void leaked() {
+    /** Called by a leak watch once a leased arena never closed became unreachable, and its blocks were freed. */
+    private void leaked() {
         leased.decrementAndGet();
         arenasFreed.incrementAndGet();
         leaks.incrementAndGet();
@@ -455,17 +290,7 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public int idleCount() {
-        lock.lock();
-        try {
-            return idle.size();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** {@return an estimate of the threads waiting in acquire for a leased arena to come back} */
-    private int waitingCount() {
-        return leaseSlots == null ? 0 : leaseSlots.getQueueLength();
+        return idle.size();
     }
 
     /**
@@ -476,12 +301,13 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public long reservedBytes() {
-        return reserved.get();
+        return budget.reservedBytes();
     }
 
     /**
      * {@return a snapshot of this pool's figures} Each figure is exact when read; figures read
-     * while other threads acquire and return arenas may be of slightly different moments.
+     * while other threads acquire and return arenas may be of slightly different moments. The
+     * MXBean and the JFR event show these figures.
      *
      * {@snippet :
      * ArenaPool.Statistics figures = pool.statistics();
@@ -489,8 +315,9 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public Statistics statistics() {
-        return new Statistics(leased.get(), idleCount(), waitingCount(), acquires.get(), arenasCreated.get(),
-                arenasFreed.get(), bytesTrimmed.get(), reserved.get(), peakReserved.get(), leaks.get());
+        return new Statistics(leased.get(), idle.size(), leaseSlots == null ? 0 : leaseSlots.waiting(), acquires.get(),
+                arenasCreated.get(), arenasFreed.get(), bytesTrimmed.get(), budget.reservedBytes(),
+                budget.peakReservedBytes(), leaks.get());
     }
 
     /**
@@ -529,19 +356,25 @@ public final class ArenaPool implements AutoCloseable {
         }
     }
 
-    /** What JMX sees of the pool: its statistics, read afresh at every request. */
+    /** What JMX sees of the pool: its statistics, taken afresh for every attribute read. */
     private final class PoolMXBean implements ArenaPoolMXBean {
         @Override public String getName() { return name; }
-        @Override public int getLeased() { return leased.get(); }
-        @Override public int getIdle() { return idleCount(); }
-        @Override public int getWaiting() { return waitingCount(); }
-        @Override public long getAcquires() { return acquires.get(); }
-        @Override public long getArenasCreated() { return arenasCreated.get(); }
-        @Override public long getArenasFreed() { return arenasFreed.get(); }
-        @Override public long getBytesTrimmed() { return bytesTrimmed.get(); }
-        @Override public long getReservedBytes() { return reserved.get(); }
-        @Override public long getPeakReservedBytes() { return peakReserved.get(); }
-        @Override public long getLeaks() { return leaks.get(); }
+        @Override public int getLeased() { return statistics().leased(); }
+        @Override public int getIdle() { return statistics().idle(); }
+        @Override public int getWaiting() { return statistics().waiting(); }
+        @Override public long getAcquires() { return statistics().acquires(); }
+        @Override public long getArenasCreated() { return statistics().arenasCreated(); }
+        @Override public long getArenasFreed() { return statistics().arenasFreed(); }
+        @Override public long getBytesTrimmed() { return statistics().bytesTrimmed(); }
+        @Override public long getReservedBytes() { return statistics().reservedBytes(); }
+        @Override public long getPeakReservedBytes() { return statistics().peakReservedBytes(); }
+        @Override public long getLeaks() { return statistics().leaks(); }
+    }
+
+    private void emitStatisticsEvent() {
+        Statistics figures = statistics();
+        Events.poolStatistics(name, figures.idle(), figures.leased(), figures.waiting(), figures.reservedBytes(),
+                figures.peakReservedBytes(), figures.acquires());
     }
 
     /**
@@ -557,22 +390,11 @@ public final class ArenaPool implements AutoCloseable {
      */
     @Override
     public void close() {
-        ArrayDeque<Arena> toFree;
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException("ArenaPool is already closed");
-            }
-            closed = true;
-            toFree = new ArrayDeque<>(idle);
-            idle.clear();
-            idleBytes = 0;
-        } finally {
-            lock.unlock();
-        }
+        List<BlockChain> chains = idle.close();
         releaseSlot();      // the first waiter wakes, finds the pool closed, and passes it on
-        free(toFree);
-        Events.unwatch(this);
+        chains.forEach(BlockChain::freeAll);
+        arenasFreed.addAndGet(chains.size());
+        Events.unwatch(statisticsEvent);
         if (mxBeanName != null) {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(mxBeanName);
@@ -589,11 +411,12 @@ public final class ArenaPool implements AutoCloseable {
      */
     @Override
     public String toString() {
-        return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.get() + ", reserved=" + reservedBytes()
+        return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.get()
+                + ", reserved=" + reservedBytes()
                 + ", maxIdle=" + maxIdle + ", maxIdleBytes=" + maxIdleBytes
-                + (maxTotalBytes == Arena.UNLIMITED ? "" : ", maxTotalBytes=" + maxTotalBytes)
+                + (budget.bounded() ? ", maxTotalBytes=" + budget.maxTotalBytes() : "")
                 + (maxLeased == UNBOUNDED_LEASES ? "" : ", maxLeased=" + maxLeased)
-                + (closed ? ", closed" : "") + "]";
+                + (idle.closed() ? ", closed" : "") + "]";
     }
 
     /**
@@ -602,15 +425,15 @@ public final class ArenaPool implements AutoCloseable {
      * checks the rest.
      *
      * {@snippet :
-     * ArenaPool pool = ArenaPool.builder().retainBytes(256 * 1024).maxIdle(32).build();
+     * ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().retainBytes(256 * 1024)).maxIdle(32).build();
      * }
      */
     public static final class Builder {
 
-        private final Arena.Builder arenaSettings = Arena.builder();
+        private Arena.Builder arenas = Arena.builder();
         private int maxIdle = DEFAULT_MAX_IDLE;
         private long maxIdleBytes = DEFAULT_MAX_IDLE_BYTES;
-        private long maxTotalBytes = Arena.UNLIMITED;
+        private long maxTotalBytes = ArenaSettings.UNLIMITED;
         private int maxLeased = UNBOUNDED_LEASES;
         private String name;
         private boolean registerMXBean;
@@ -662,57 +485,22 @@ public final class ArenaPool implements AutoCloseable {
         }
 
         /**
-         * Sets each arena's block size, as {@link Arena.Builder#blockSize(long)}.
+         * Sets the settings of every arena of the pool, as {@code arenas} holds them when the pool
+         * is built; by default those of {@link Arena#create()}. The pool watches its leases for
+         * leaks at the level of {@code arenas} unless {@link #leakDetection(LeakDetection)} sets
+         * one for the pool.
          *
-         * @param bytes from 256 bytes to 1 GiB
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is outside that range
-         */
-        public Builder blockSize(long bytes) {
-            arenaSettings.blockSize(bytes);
-            return this;
-        }
-
-        /**
-         * Sets each arena's cap on native memory, as {@link Arena.Builder#maxBytes(long)}: one
-         * connection can never hold more.
+         * {@snippet :
+         * ArenaPool pool = ArenaPool.builder()
+         *         .arenas(Arena.builder().blockSize(16 * 1024).maxBytes(1 << 20))
+         *         .build();
+         * }
          *
-         * @param bytes a positive number of bytes
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes <= 0}
-         */
-        public Builder maxBytes(long bytes) {
-            arenaSettings.maxBytes(bytes);
-            return this;
-        }
-
-        /**
-         * Sets what each arena keeps across a reset and across a return to the pool, as
-         * {@link Arena.Builder#retainBytes(long)}; the rest is freed on the way back.
-         *
-         * @param bytes zero or more bytes
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes < 0}
-         */
-        public Builder retainBytes(long bytes) {
-            arenaSettings.retainBytes(bytes);
-            return this;
-        }
-
-        /**
-         * Sets whether each arena's slices read as zeros, as {@link Arena.Builder#zeroed(boolean)}.
-         *
-         * @param zeroed whether slices read as zeros
+         * @param arenas the settings of each arena
          * @return this builder
          */
-        public Builder zeroed(boolean zeroed) {
-            arenaSettings.zeroed(zeroed);
-            return this;
-        }
-
-        /** Gives every arena blocks from {@code allocator}: for tests that count or fail them. */
-        Builder blockAllocator(BlockAllocator allocator) {
-            arenaSettings.blockAllocator(allocator);
+        public Builder arenas(Arena.Builder arenas) {
+            this.arenas = Objects.requireNonNull(arenas, "arenas");
             return this;
         }
 
@@ -754,7 +542,7 @@ public final class ArenaPool implements AutoCloseable {
          * changing nothing.
          *
          * {@snippet :
-         * ArenaPool pool = ArenaPool.builder().maxBytes(16 << 20).maxTotalBytes(512L << 20).build();
+         * ArenaPool pool = ArenaPool.builder().maxTotalBytes(512L << 20).build();
          * }
          *
          * @param bytes a positive number of bytes, at least one block
@@ -800,12 +588,12 @@ public final class ArenaPool implements AutoCloseable {
          *         a pool of the same name registered one already
          */
         public ArenaPool build() {
-            arenaSettings.validate();
+            ArenaSettings arenaSettings = arenas.settings();
             if (maxTotalBytes < arenaSettings.blockSize()) {
                 throw new IllegalArgumentException("maxTotalBytes (" + maxTotalBytes + ") is less than blockSize ("
                         + arenaSettings.blockSize() + "): no block could ever be allocated");
             }
-            return new ArenaPool(this);
+            return new ArenaPool(this, arenaSettings);
         }
     }
 }

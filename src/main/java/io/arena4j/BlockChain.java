@@ -8,9 +8,10 @@ import java.util.List;
  * of one size, the blocks of large requests, and large blocks kept from earlier rounds; with the
  * accounting of the arena's limit and of what a round may keep.
  *
- * <p>The arena owns the cursor in the current block, and so the fast path; this class is called
- * only when the arena needs another block or ends a round. It tells this class how far it got in
- * the current block when it leaves it.
+ * <p>The chain owns the current block: the arena asks it where the block starts and ends after
+ * every call that may change it, and owns only the cursor in it, and so the fast path. This
+ * class is called only when the arena needs another block, marks or rewinds, or ends a round; it
+ * is told then how far the arena got in the current block.
  *
  * <p>Invariants: regular blocks up to {@code current} are in use by the round (a round enters a
  * block only to carve from it, so a kept block counts only once a request needed it); those after
@@ -19,66 +20,82 @@ import java.util.List;
  */
 final class BlockChain {
 
+    /**
+     * Where the current block starts and ends while none is: an empty range that no request fits
+     * in, not even one of zero bytes, since an aligned start is at least 1.
+     */
+    static final long NO_BLOCK_START = 1;
+    static final long NO_BLOCK_END = 0;
+
+    /** The longs {@link #saveTo} writes. */
+    static final int SAVED = 4;
+
+    private final ArenaSettings settings;
     private final long blockSize;
-    private final long maxBytes;
-    private final long retainBytes;
-    private final boolean zeroed;
-    private final BlockAllocator allocator;
     /** What this chain and its pool's other chains may hold together. */
     private final BlockBudget budget;
 
     private final List<Block> regular = new ArrayList<>();
     private int current = -1;
+    private long currentStart = NO_BLOCK_START;
+    private long currentEnd = NO_BLOCK_END;
     /** Blocks of large requests, each used by one slice of this round. */
     private final List<Block> large = new ArrayList<>();
     private long largeBytesInUse;
     /** Blocks of large requests kept for later large requests, unused. */
     private final List<Block> spareLarge = new ArrayList<>();
     private long reservedBytes;
-    /** Counts the calls that may have changed which blocks are in use: see {@link #changes()}. */
+    /** Counts the calls that may have changed which blocks are in use: see {@link #rewindTo}. */
     private long changes;
 
-    BlockChain(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator allocator,
-               BlockBudget budget) {
-        this.blockSize = blockSize;
-        this.maxBytes = maxBytes;
-        this.retainBytes = retainBytes;
-        this.zeroed = zeroed;
-        this.allocator = allocator;
+    BlockChain(ArenaSettings settings, BlockBudget budget) {
+        this.settings = settings;
+        this.blockSize = settings.blockSize();
         this.budget = budget;
     }
 
-    /** Moves every block to a new chain with the same settings, for the next lease of a pooled arena. */
-    BlockChain handOver() {
-        assert large.isEmpty() && current < 0 : "a recycled chain has no block in use";
-        BlockChain next = new BlockChain(blockSize, maxBytes, retainBytes, zeroed, allocator, budget);
-        next.regular.addAll(regular);
-        next.spareLarge.addAll(spareLarge);
-        next.reservedBytes = reservedBytes;
-        regular.clear();
-        spareLarge.clear();
-        reservedBytes = 0;
-        return next;
+    /** {@return the address of the current block, or {@link #NO_BLOCK_START}} */
+    long currentStart() {
+        return currentStart;
+    }
+
+    /** {@return the address one past the current block, or {@link #NO_BLOCK_END}} */
+    long currentEnd() {
+        return currentEnd;
+    }
+
+    private void makeCurrent(int index) {
+        current = index;
+        if (index < 0) {
+            currentStart = NO_BLOCK_START;
+            currentEnd = NO_BLOCK_END;
+        } else {
+            Block block = regular.get(index);
+            currentStart = block.address();
+            currentEnd = currentStart + block.size();
+        }
     }
 
     /**
      * Leaves the current block, of which the arena used {@code usedOfCurrent} bytes, for the next
      * kept one or a new one. A refused request changes nothing.
      *
-     * @return the block now current
+     * @return whether a new block was allocated, rather than a kept one entered
      * @throws ArenaLimitException if a new block would take the blocks in use over the limit
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
-    Block enterNext(long usedOfCurrent, long byteSize, long byteAlignment) {
+    boolean enterNext(long usedOfCurrent, long byteSize, long byteAlignment) {
         changes++;
-        if (current + 1 == regular.size()) {
+        boolean allocated = current + 1 == regular.size();
+        if (allocated) {
             // A regular request always fits an empty block, so the current one was used.
             regular.add(newBlock(blockSize, byteSize, byteAlignment, false));
         }
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
         }
-        return regular.get(++current);
+        makeCurrent(current + 1);
+        return allocated;
     }
 
     /**
@@ -87,17 +104,18 @@ final class BlockChain {
      * it would hold more than an arena that kept nothing, and could make this one refuse a later
      * request that one would serve. A refused request changes nothing.
      *
-     * @return the block, in use by the request from now on
+     * @return the block, in use by the request from now on: its slice ends at {@code used}
      * @throws ArenaLimitException if the blocks in use and the new one would cross the limit
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
     Block takeLarge(long byteSize, long byteAlignment, long blockBytes) {
         changes++;
-        boolean bounded = maxBytes != Arena.UNLIMITED || budget.bounded();
+        boolean bounded = settings.limited() || budget.bounded();
         Block block = takeSpareLarge(byteSize, byteAlignment, bounded ? blockBytes : Long.MAX_VALUE);
         if (block == null) {
             block = newBlock(blockBytes, byteSize, byteAlignment, true);
         }
+        block.used = Alignment.alignUp(block.address(), byteAlignment) - block.address() + byteSize;
         large.add(block);
         largeBytesInUse += block.size();
         return block;
@@ -125,7 +143,8 @@ final class BlockChain {
      */
     private Block newBlock(long blockBytes, long byteSize, long byteAlignment, boolean large) {
         GivenUp givenUp = GivenUp.NOTHING;
-        if (maxBytes != Arena.UNLIMITED) {
+        long maxBytes = settings.maxBytes();
+        if (settings.limited()) {
             long inUse = bytesInUse();
             if (blockBytes > maxBytes - inUse) {
                 Events.limitRefused(byteSize, byteAlignment, blockBytes, maxBytes, inUse);
@@ -162,7 +181,7 @@ final class BlockChain {
 
     /** The one place where the chain takes native memory; the budget was charged for it. */
     private Block allocate(long bytes, boolean large) {
-        Block block = new Block(allocator.allocate(bytes, zeroed), large);
+        Block block = new Block(settings.blockAllocator().allocate(bytes, settings.zeroed()), large);
         reservedBytes += bytes;
         Events.blockAllocated(bytes, large);
         return block;
@@ -244,14 +263,42 @@ final class BlockChain {
         return givenUp.bytes() - restored;
     }
 
-    /** {@return the current regular block, for a mark that {@link #rewind} goes back to} */
-    int markBlock() {
-        return current;
+    /**
+     * Saves where the chain stands at {@code at} in {@code marks}, {@link #SAVED} longs, for
+     * {@link #rewindTo}: the current block, of which the arena used {@code usedOfCurrent} bytes,
+     * and the large blocks in use.
+     */
+    void saveTo(long[] marks, int at, long usedOfCurrent) {
+        marks[at] = current;
+        marks[at + 1] = usedOfCurrent;
+        marks[at + 2] = large.size();
+        marks[at + 3] = changes;
     }
 
-    /** {@return how many large blocks are in use, for {@link #rewind}} */
-    int markLarge() {
-        return large.size();
+    /**
+     * Gives back everything carved since the mark saved at {@code at} in {@code marks}, of which
+     * what the arena carved from the current block ends at {@code usedOfCurrent}. What was carved
+     * since is cleared if zeroed. Blocks entered since, and large blocks taken since, are then
+     * kept or freed as a reset would: the blocks still in use stay, and the chain keeps no more
+     * than retainBytes beyond them. The mark's block is current afterwards.
+     *
+     * @return whether blocks were entered or taken since the mark; if not, only the bytes after
+     *         the mark in the current block were given back, which changes none of the figures
+     *         of blocks: the common request, that allocates in one block
+     */
+    boolean rewindTo(long[] marks, int at, long usedOfCurrent) {
+        int markBlock = (int) marks[at];
+        long markUsed = marks[at + 1];
+        if (marks[at + 3] == changes) {
+            if (current >= 0) {
+                Block block = regular.get(current);
+                block.used = usedOfCurrent;
+                block.rewindTo(markUsed, settings.zeroed());
+            }
+            return false;
+        }
+        rewind(markBlock, markUsed, (int) marks[at + 2], usedOfCurrent);
+        return true;
     }
 
     /**
@@ -265,15 +312,12 @@ final class BlockChain {
 
     /**
      * Gives back everything carved since a mark: the regular block {@code markBlock} (or none, if
-     * -1) used up to {@code markUsed} bytes, and {@code markLarge} large blocks were in use. What
-     * was carved since is cleared if zeroed. Blocks entered since, and large blocks taken since,
-     * are then kept or freed as a reset would: the blocks still in use stay, and the chain keeps
-     * no more than retainBytes beyond them. {@code markBlock} is current afterwards.
-     *
-     * @param usedOfCurrent the bytes the arena used of the current block
+     * -1) used up to {@code markUsed} bytes, and {@code markLarge} large blocks were in use.
      */
-    void rewind(int markBlock, long markUsed, int markLarge, long usedOfCurrent) {
+    private void rewind(int markBlock, long markUsed, int markLarge, long usedOfCurrent) {
         changes++;
+        boolean zeroed = settings.zeroed();
+        long retainBytes = settings.retainBytes();
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
         }
@@ -287,7 +331,7 @@ final class BlockChain {
         if (markBlock >= 0) {
             regular.get(markBlock).rewindTo(markUsed, zeroed);
         }
-        current = markBlock;
+        makeCurrent(markBlock);
         while (large.size() > markLarge) {
             Block block = large.removeLast();
             largeBytesInUse -= block.size();
@@ -303,28 +347,6 @@ final class BlockChain {
                 free(spareLarge.remove(i));
             }
         }
-    }
-
-    /**
-     * {@return a number that is the same at two moments only if, between them, no block was
-     * entered, left, taken, kept or freed} Between two such moments only the arena's cursor in
-     * the current block moved, so a rewind needs nothing of the chain but {@link #clear}.
-     */
-    long changes() {
-        return changes;
-    }
-
-    /** Clears the bytes from address {@code from} up to {@code to}, in the current block, if zeroed. */
-    void clear(long from, long to) {
-        if (zeroed && to > from) {
-            NativeMemory.ALL.asSlice(from, to - from).fill((byte) 0);
-        }
-    }
-
-    /** {@return the address one past the current block} Only while a block is current. */
-    long currentEnd() {
-        Block block = regular.get(current);
-        return block.address() + block.size();
     }
 
     /** Frees every block; the arena has made sure that no slice of them is alive. */
@@ -345,7 +367,7 @@ final class BlockChain {
             blocks.forEach(block -> free(block, toBudget));
             blocks.clear();
         }
-        current = -1;
+        makeCurrent(-1);
         largeBytesInUse = 0;
         assert reservedBytes == 0;
     }
@@ -360,20 +382,12 @@ final class BlockChain {
      * they pay for a new block.
      */
     private void free(Block block, boolean toBudget) {
-        allocator.free(block.memory);
+        settings.blockAllocator().free(block.memory);
         if (toBudget) {
             budget.giveBack(block.size());
         }
         reservedBytes -= block.size();
         Events.blockFreed(block.size(), block.large);
-    }
-
-    /** {@return the settings, for the arena's {@code toString()}: blockSize=65536, retain=65536, max=unlimited, zeroed} */
-    @Override
-    public String toString() {
-        return "blockSize=" + blockSize + ", retain=" + retainBytes
-                + ", max=" + (maxBytes == Arena.UNLIMITED ? "unlimited" : maxBytes)
-                + (zeroed ? ", zeroed" : ", not zeroed");
     }
 
     /** {@return the native memory held, in bytes: every block, used or kept} */

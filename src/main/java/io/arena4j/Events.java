@@ -181,13 +181,29 @@ final class Events {
         }
     }
 
-    /** Emits a PoolStatistics event for {@code pool} at every period, until it is closed or unreachable. */
-    static void watch(ArenaPool pool) {
-        PoolWatch.POOLS.add(pool);
+    static void poolStatistics(String pool, int idle, int leased, int waiting, long reservedBytes,
+                               long peakReservedBytes, long acquires) {
+        PoolStatistics event = new PoolStatistics();
+        event.pool = pool;
+        event.idle = idle;
+        event.leased = leased;
+        event.waiting = waiting;
+        event.reservedBytes = reservedBytes;
+        event.peakReservedBytes = peakReservedBytes;
+        event.acquires = acquires;
+        event.commit();
     }
 
-    static void unwatch(ArenaPool pool) {
-        PoolWatch.POOLS.remove(pool);
+    /**
+     * Runs {@code emitter} at every period of the PoolStatistics event, until it is unwatched or
+     * unreachable: the pool that holds it emits its event there.
+     */
+    static void watch(Runnable emitter) {
+        PoolWatch.EMITTERS.add(emitter);
+    }
+
+    static void unwatch(Runnable emitter) {
+        PoolWatch.EMITTERS.remove(emitter);
     }
 
     /**
@@ -197,7 +213,8 @@ final class Events {
     private static final class PoolWatch {
 
         /** Held weakly: a pool nobody closed must not stay reachable because of its events. */
-        static final Set<ArenaPool> POOLS = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+        static final Set<Runnable> EMITTERS =
+                Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
         static {
             FlightRecorder.addListener(new FlightRecorderListener() {
@@ -209,22 +226,11 @@ final class Events {
         }
 
         private static void emit() {
-            List<ArenaPool> pools;
-            synchronized (POOLS) {
-                pools = new ArrayList<>(POOLS);
+            List<Runnable> emitters;
+            synchronized (EMITTERS) {
+                emitters = new ArrayList<>(EMITTERS);
             }
-            for (ArenaPool pool : pools) {
-                ArenaPool.Statistics figures = pool.statistics();
-                PoolStatistics event = new PoolStatistics();
-                event.pool = pool.name();
-                event.idle = figures.idle();
-                event.leased = figures.leased();
-                event.waiting = figures.waiting();
-                event.reservedBytes = figures.reservedBytes();
-                event.peakReservedBytes = figures.peakReservedBytes();
-                event.acquires = figures.acquires();
-                event.commit();
-            }
+            emitters.forEach(Runnable::run);
         }
     }
 }

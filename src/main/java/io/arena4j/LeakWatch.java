@@ -3,10 +3,13 @@ package io.arena4j;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Watches one arena, or one lease of a pooled arena, for a leak: see {@link LeakDetection}.
+ * Watches one arena, or one lease of a pooled arena, for a leak: see {@link LeakDetection}. A
+ * leak is logged, recorded as a JFR event, and reported to whoever made the watch through a
+ * callback, after the blocks were freed.
  *
  * <p>The JDK's {@link Cleaner} runs the recovery once a sentinel object can no longer be reached.
  * The arena holds the sentinel, and so does every scope it opens (generations and checkpoint
@@ -19,19 +22,23 @@ import java.util.function.Consumer;
 final class LeakWatch {
 
     private static final System.Logger LOGGER = System.getLogger("io.arena4j.LeakDetection");
-    /** The classes whose frames sit between the caller's code and the captured stack. */
-    private static final java.util.Set<String> MAKERS = java.util.Set.of(LeakWatch.class.getName(),
-            Arena.class.getName(), Arena.Builder.class.getName(), ArenaPool.class.getName());
+    private static final String PACKAGE_PREFIX = LeakWatch.class.getPackageName() + ".";
 
     private final Object sentinel = new Object();
     private final Recovery recovery;
     private final Cleaner.Cleanable cleanable;
 
-    LeakWatch(BlockChain blocks, ArenaPool pool) {
+    /**
+     * Watches the arena whose blocks are {@code blocks}, from now on.
+     *
+     * @param poolName the pool the arena was leased from, or null for a standalone arena
+     * @param onLeak   run once the blocks of a leaked arena were freed: the pool counts it there
+     */
+    LeakWatch(BlockChain blocks, String poolName, Runnable onLeak) {
         // Only the stack is captured here; its frames are made into elements if it leaks, since
         // that is what costs (microseconds on a path the JIT rarely sees when leases are sampled).
-        Throwable made = new Throwable("The arena was " + (pool == null ? "built" : "acquired") + " here");
-        this.recovery = new Recovery(blocks, pool, made);
+        Throwable made = new Throwable("The arena was " + (poolName == null ? "built" : "acquired") + " here");
+        this.recovery = new Recovery(blocks, poolName, onLeak, made);
         this.cleanable = Shared.CLEANER.register(sentinel, recovery);
     }
 
@@ -46,8 +53,23 @@ final class LeakWatch {
         return made;
     }
 
+    /** Whether {@code frame} runs code of this library, rather than code of the caller. */
     private static boolean isLibraryFrame(StackTraceElement frame) {
-        return MAKERS.contains(frame.getClassName());
+        if (!frame.getClassName().startsWith(PACKAGE_PREFIX)) {
+            return false;
+        }
+        // A package may be split between the library and its tests: the library's own classes
+        // are those that come from where this one does.
+        try {
+            Class<?> type = Class.forName(frame.getClassName(), false, LeakWatch.class.getClassLoader());
+            return Objects.equals(codeSource(type), codeSource(LeakWatch.class));
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    private static Object codeSource(Class<?> type) {
+        return type.getProtectionDomain().getCodeSource();
     }
 
     /** One daemon thread for every watched arena, started by the first one. */
@@ -97,14 +119,16 @@ final class LeakWatch {
     private static final class Recovery implements Runnable {
 
         private final BlockChain blocks;
-        private final ArenaPool pool;
+        private final String poolName;
+        private final Runnable onLeak;
         private final Throwable made;
         /** Written by the owner before clean(), which runs this in the same thread. */
         private boolean closed;
 
-        Recovery(BlockChain blocks, ArenaPool pool, Throwable made) {
+        Recovery(BlockChain blocks, String poolName, Runnable onLeak, Throwable made) {
             this.blocks = blocks;
-            this.pool = pool;
+            this.poolName = poolName;
+            this.onLeak = onLeak;
             this.made = made;
         }
 
@@ -116,11 +140,9 @@ final class LeakWatch {
             long bytes = blocks.reservedBytes();
             blocks.freeAll();
             Throwable made = withoutLibraryFrames(this.made);
-            String owner = pool == null ? "A standalone arena" : "An arena of pool " + pool.name();
-            if (pool != null) {
-                pool.leaked();
-            }
-            Events.leakDetected(pool == null ? null : pool.name(), bytes, made);
+            String owner = poolName == null ? "A standalone arena" : "An arena of pool " + poolName;
+            onLeak.run();
+            Events.leakDetected(poolName, bytes, made);
             LOGGER.log(System.Logger.Level.ERROR, owner + " became unreachable without being closed;"
                     + " its " + bytes + " bytes of native memory were freed. Close every arena, with"
                     + " try-with-resources where you can.", made);

@@ -53,17 +53,17 @@ class ArenaCheckpointTest {
         void closingFreesTheSlicesAllocatedSinceAndKeepsTheOlderOnesIntact() {
             try (Arena arena = Arena.create()) {
                 MemorySegment settings = filled(arena, 100, 7);
-                long before = arena.allocatedBytes();
+                long before = arena.statistics().allocatedBytes();
                 MemorySegment head;
                 try (Arena.Checkpoint request = arena.checkpoint()) {
                     head = filled(arena, 8192, 9);
-                    assertEquals(before + 8192, arena.allocatedBytes());
+                    assertEquals(before + 8192, arena.statistics().allocatedBytes());
                 }
                 assertFalse(head.scope().isAlive());
                 assertThrows(IllegalStateException.class, () -> head.get(JAVA_BYTE, 0));
                 assertTrue(settings.scope().isAlive());
                 assertTrue(allBytes(settings, 7), "the connection's slice is intact");
-                assertEquals(before, arena.allocatedBytes());
+                assertEquals(before, arena.statistics().allocatedBytes());
             }
         }
 
@@ -138,14 +138,14 @@ class ArenaCheckpointTest {
                 MemorySegment b = arena.allocate(50);
                 innermost.close();
                 assertTrue(allBytes(a, 1));
-                assertEquals(110, arena.allocatedBytes());
+                assertEquals(110, arena.statistics().allocatedBytes());
 
                 outer.close();
 
                 assertFalse(a.scope().isAlive());
                 assertFalse(b.scope().isAlive());
                 assertThrows(IllegalStateException.class, inner::close);
-                assertEquals(10, arena.allocatedBytes());
+                assertEquals(10, arena.statistics().allocatedBytes());
                 assertEquals(kept.scope(), arena.scope());
                 assertTrue(allBytes(kept, 7));
                 MemorySegment next = arena.allocate(100);
@@ -231,12 +231,12 @@ class ArenaCheckpointTest {
                 assertEquals(a1.scope(), arena.scope());
                 String before = state(arena);
                 IllegalStateException refused = assertThrows(IllegalStateException.class, three::close);
-                assertEquals("Already closed", refused.getMessage());
+                assertEquals("Checkpoint already closed", refused.getMessage());
                 assertEquals(before, state(arena), "closing a discarded checkpoint changes nothing");
-                assertEquals(10, arena.allocatedBytes());
+                assertEquals(10, arena.statistics().allocatedBytes());
                 one.close();
                 assertFalse(a1.scope().isAlive());
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
             }
         }
 
@@ -294,7 +294,7 @@ class ArenaCheckpointTest {
                 }
                 checkpoints.getFirst().close();
                 assertTrue(slices.stream().noneMatch(slice -> slice.scope().isAlive()));
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
                 assertThrows(IllegalStateException.class, () -> checkpoints.get(5).close());
             }
         }
@@ -389,7 +389,7 @@ class ArenaCheckpointTest {
                 assertThrows(IllegalStateException.class, inner::close);
                 assertTrue(held.scope().isAlive());
                 assertEquals(held.scope(), arena.scope(), "the outer level is the innermost open one");
-                assertEquals(afterOuter, arena.allocatedBytes(), "rewound to the inner level's mark");
+                assertEquals(afterOuter, arena.statistics().allocatedBytes(), "rewound to the inner level's mark");
                 assertEquals(held.address() + 8, arena.allocate(1).address());
                 outer.close();
                 assertFalse(held.scope().isAlive());
@@ -415,7 +415,7 @@ class ArenaCheckpointTest {
                 assertEquals(held.address() + 8, arena.allocate(1).address());
                 outer.close();
                 assertFalse(held.scope().isAlive());
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
             }
         }
 
@@ -430,7 +430,7 @@ class ArenaCheckpointTest {
                 assertFalse(innerSlice.scope().isAlive());
                 assertThrows(IllegalStateException.class, request::close);
                 assertTrue(held.scope().isAlive());
-                assertEquals(8, arena.allocatedBytes());
+                assertEquals(8, arena.statistics().allocatedBytes());
             }
         }
 
@@ -458,10 +458,10 @@ class ArenaCheckpointTest {
                 assertFalse(slice.scope().isAlive());
                 assertThrows(IllegalStateException.class, inner::close);
                 assertThrows(IllegalStateException.class, request::close);
-                assertEquals(10, arena.allocatedBytes(), "rewound");
+                assertEquals(10, arena.statistics().allocatedBytes(), "rewound");
                 assertTrue(allBytes(kept, 3));
-                assertTrue(arena.reservedBytes() <= 2 * BLOCK, "blocks kept as a reset keeps them");
-                assertEquals(blocks.outstandingBytes(), arena.reservedBytes());
+                assertTrue(arena.statistics().reservedBytes() <= 2 * BLOCK, "blocks kept as a reset keeps them");
+                assertEquals(blocks.outstandingBytes(), arena.statistics().reservedBytes());
             }
             blocks.assertAllFreed();
         }
@@ -484,15 +484,15 @@ class ArenaCheckpointTest {
                 });
                 request.close();
                 assertEquals(4, refused.size(), "each call from the cleanup was refused");
-                assertEquals(10, arena.allocatedBytes());
+                assertEquals(10, arena.statistics().allocatedBytes());
             }
         }
     }
 
     /** Allocates slices until {@code count} more blocks have been entered. */
     private static void fillBlocks(Arena arena, int count) {
-        int blocks = arena.blockCount();
-        while (arena.blockCount() < blocks + count) {
+        int blocks = arena.statistics().blockCount();
+        while (arena.statistics().blockCount() < blocks + count) {
             arena.allocate(BLOCK / 4);
         }
     }
@@ -507,14 +507,14 @@ class ArenaCheckpointTest {
                 MemorySegment kept = filled(arena, 100, 5);
                 try (var request = arena.checkpoint()) {
                     fillBlocks(arena, 9);
-                    assertEquals(10 * BLOCK, arena.reservedBytes());
+                    assertEquals(10 * BLOCK, arena.statistics().reservedBytes());
                 }
-                assertEquals(2 * BLOCK, arena.reservedBytes(), "kept what a reset keeps");
+                assertEquals(2 * BLOCK, arena.statistics().reservedBytes(), "kept what a reset keeps");
                 assertEquals(2 * BLOCK, blocks.outstandingBytes());
-                assertEquals(100, arena.allocatedBytes());
+                assertEquals(100, arena.statistics().allocatedBytes());
                 assertTrue(allBytes(kept, 5));
                 MemorySegment next = arena.allocate(BLOCK / 4);
-                assertEquals(2 * BLOCK, arena.reservedBytes(), "the next request uses a kept block");
+                assertEquals(2 * BLOCK, arena.statistics().reservedBytes(), "the next request uses a kept block");
                 assertTrue(isZero(next));
             }
             blocks.assertAllFreed();
@@ -532,7 +532,7 @@ class ArenaCheckpointTest {
                     arena.allocate(BLOCK / 4);
                     arena.allocate(3 * BLOCK);                 // large
                 }
-                assertEquals(4 * BLOCK, arena.reservedBytes(), "the four blocks in use, nothing beyond");
+                assertEquals(4 * BLOCK, arena.statistics().reservedBytes(), "the four blocks in use, nothing beyond");
                 for (int i = 0; i < 16; i++) {
                     assertTrue(allBytes(connection.get(i), i + 1));
                 }
@@ -550,7 +550,7 @@ class ArenaCheckpointTest {
                     MemorySegment body = filled(arena, 2 * BLOCK, 0x77);
                     arena.allocate(8 * BLOCK);                 // beyond what may be kept
                 }
-                assertEquals(BLOCK + 2 * BLOCK, arena.reservedBytes(),
+                assertEquals(BLOCK + 2 * BLOCK, arena.statistics().reservedBytes(),
                         "the regular block and the smaller large block: " + arena);
                 long allocatedBefore = blocks.allocatedBlocks();
                 MemorySegment again = arena.allocate(2 * BLOCK);
@@ -580,8 +580,8 @@ class ArenaCheckpointTest {
                     if (request == 10_000) {
                         blocksAfterWarmUp = blocks.allocatedBlocks();
                     }
-                    assertTrue(arena.reservedBytes() <= 8 * BLOCK, "no more than retainBytes: " + arena);
-                    assertEquals(200, arena.allocatedBytes());
+                    assertTrue(arena.statistics().reservedBytes() <= 8 * BLOCK, "no more than retainBytes: " + arena);
+                    assertEquals(200, arena.statistics().allocatedBytes());
                 }
                 assertTrue(allBytes(settings, 6));
                 assertEquals(blocksAfterWarmUp, blocks.allocatedBlocks(),
@@ -603,10 +603,10 @@ class ArenaCheckpointTest {
                 try (var request = arena.checkpoint()) {
                     fillBlocks(arena, 7);
                 }
-                assertEquals(8 * BLOCK, arena.reservedBytes(), "seven unused blocks kept");
+                assertEquals(8 * BLOCK, arena.statistics().reservedBytes(), "seven unused blocks kept");
                 MemorySegment body = arena.allocate(6 * BLOCK);      // needs the room of kept blocks
                 assertEquals(6 * BLOCK, body.byteSize());
-                assertTrue(arena.reservedBytes() <= 8 * BLOCK);
+                assertTrue(arena.statistics().reservedBytes() <= 8 * BLOCK);
             }
             blocks.assertAllFreed();
         }
@@ -624,9 +624,9 @@ class ArenaCheckpointTest {
                 }
                 MemorySegment next = arena.allocate(100);
                 assertTrue(isZero(next));
-                assertEquals(100, arena.allocatedBytes());
-                assertEquals(blocks.outstandingBytes(), arena.reservedBytes());
-                assertTrue(arena.reservedBytes() <= BLOCK);
+                assertEquals(100, arena.statistics().allocatedBytes());
+                assertEquals(blocks.outstandingBytes(), arena.statistics().reservedBytes());
+                assertTrue(arena.statistics().reservedBytes() <= BLOCK);
             }
             blocks.assertAllFreed();
         }

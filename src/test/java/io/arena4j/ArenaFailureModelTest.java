@@ -161,10 +161,11 @@ class ArenaFailureModelTest {
 
         void checkInvariants() {
             if (owned) {
-                assertEquals(allocated, arena.allocatedBytes());
+                assertEquals(allocated, arena.statistics().allocatedBytes());
             }
-            assertEquals(blocks.outstandingBytes(), arena.reservedBytes(), "every native byte accounted for");
-            assertTrue(arena.reservedBytes() <= maxBytes, "limit");
+            assertEquals(blocks.outstandingBytes(), arena.statistics().reservedBytes(),
+                    "every native byte accounted for");
+            assertTrue(arena.statistics().reservedBytes() <= maxBytes, "limit");
         }
 
         /**
@@ -309,14 +310,14 @@ class ArenaFailureModelTest {
         }
         m.endRound();
         if (call.equals("close")) {
-            assertEquals(0, m.arena.reservedBytes());
+            assertEquals(0, m.arena.statistics().reservedBytes());
             assertEquals(0, m.blocks.outstandingBytes(), "close gave every block back");
             m.arena = m.build(m.blocks);
             m.owned = true;
             m.saw("closed");
         } else {
             m.owned = !call.equals("resetAndDisown");
-            assertTrue(m.arena.reservedBytes() <= m.retainBytes, "reset keeps at most retainBytes");
+            assertTrue(m.arena.statistics().reservedBytes() <= m.retainBytes, "reset keeps at most retainBytes");
         }
     }
 

@@ -63,7 +63,7 @@ class ArenaFailurePathsTest {
                 arena.close();
             }
             assertFalse(arena.scope().isAlive());
-            assertEquals(0, arena.reservedBytes());
+            assertEquals(0, arena.statistics().reservedBytes());
             blocks.assertAllFreed();
         }
 
@@ -78,7 +78,7 @@ class ArenaFailurePathsTest {
         @Test
         void aRefusedCloseOfAPooledArenaReturnsNothingToThePool() {
             CountingBlocks blocks = new CountingBlocks();
-            try (ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).build()) {
+            try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks)).build()) {
                 Arena arena = pool.acquire();
                 MemorySegment slice = arena.allocate(JAVA_INT, 2);
                 String before = state(arena);
@@ -128,12 +128,12 @@ class ArenaFailurePathsTest {
                 assertFalse(old.scope().isAlive(), "the old generation is closed");
                 assertTrue(arena.scope().isAlive(), "a new generation is live");
                 assertNotEquals(oldScope, arena.scope());
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
                 MemorySegment fresh = arena.allocate(100);
                 assertTrue(fresh.scope().isAlive());
                 assertTrue(TestSupport.isZero(fresh), "kept blocks were cleared as by any reset");
                 arena.reset();
-                assertEquals(blocks.outstandingBytes(), arena.reservedBytes());
+                assertEquals(blocks.outstandingBytes(), arena.statistics().reservedBytes());
             }
             blocks.assertAllFreed();
         }
@@ -150,7 +150,7 @@ class ArenaFailurePathsTest {
 
             assertEquals(2, runs.get());
             assertFalse(arena.scope().isAlive());
-            assertEquals(0, arena.reservedBytes());
+            assertEquals(0, arena.statistics().reservedBytes());
             blocks.assertAllFreed();
             assertThrows(IllegalStateException.class, arena::close, "closed, once and for all");
             assertThrows(IllegalStateException.class, () -> arena.allocate(1));
@@ -159,7 +159,7 @@ class ArenaFailurePathsTest {
         @Test
         void aPooledArenaGoesBackToThePoolThenTheFailureIsRethrown() {
             CountingBlocks blocks = new CountingBlocks();
-            try (ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).build()) {
+            try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks)).build()) {
                 Arena arena = pool.acquire();
                 RuntimeException boom = new RuntimeException("boom");
                 throwingCleanup(arena, boom);
@@ -205,7 +205,7 @@ class ArenaFailurePathsTest {
                 assertEquals(4, inside.size(), inside.toString());
                 inside.forEach(t -> assertInstanceOf(IllegalStateException.class, t));
                 assertTrue(arena.scope().isAlive());
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
                 assertEquals(8, arena.allocate(8).byteSize());
             }
             blocks.assertAllFreed();
@@ -238,7 +238,7 @@ class ArenaFailurePathsTest {
                 MemorySegment big = arena.allocate(14 * KiB);
                 assertEquals(14 * KiB, big.byteSize());
                 assertTrue(TestSupport.isZero(big));
-                assertEquals(blocks.outstandingBytes(), arena.reservedBytes());
+                assertEquals(blocks.outstandingBytes(), arena.statistics().reservedBytes());
                 assertEquals(2 * KiB, arena.allocate(2 * KiB).byteSize(), "so does a block that fills the limit");
                 assertThrows(ArenaLimitException.class, () -> arena.allocate(10), "as an arena that kept nothing would refuse it");
             }
@@ -247,13 +247,13 @@ class ArenaFailurePathsTest {
 
         @Test
         void aPooledArenaThatKeptABlockServesWhatANewOneWould() {
-            try (ArenaPool pool = ArenaPool.builder().blockSize(4 * KiB).maxBytes(16 * KiB)
-                    .retainBytes(16 * KiB).build()) {
+            try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB).maxBytes(16 * KiB)
+                    .retainBytes(16 * KiB)).build()) {
                 try (Arena arena = pool.acquire()) {
                     arena.allocate(10);
                 }
                 try (Arena arena = pool.acquire()) {
-                    assertEquals(4 * KiB, arena.reservedBytes(), "the kept block came along");
+                    assertEquals(4 * KiB, arena.statistics().reservedBytes(), "the kept block came along");
                     assertEquals(14 * KiB, arena.allocate(14 * KiB).byteSize());
                 }
             }
@@ -293,15 +293,15 @@ class ArenaFailurePathsTest {
         @ValueSource(strings = {"reset", "checkpoint", "lease"})
         void aKeptBlockNeverTakesALargeRequestThatWouldGetABlockOfItsOwn(String keptBy) {
             CountingBlocks blocks = new CountingBlocks(100 * KiB);
-            try (ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).maxBytes(100 * KiB)
+            try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks).maxBytes(100 * KiB))
                     .leakDetection(LeakDetection.OFF).build();
                  Arena arena = arenaThatKeptOneBlock(keptBy, blocks, pool)) {
-                assertEquals(Arena.DEFAULT_BLOCK_SIZE, arena.reservedBytes(), "one block kept");
+                assertEquals(Arena.DEFAULT_BLOCK_SIZE, arena.statistics().reservedBytes(), "one block kept");
 
                 assertEquals(40 * KiB, arena.allocate(40 * KiB).byteSize());
                 assertEquals(40 * KiB, arena.allocate(40 * KiB).byteSize(), "as an arena that kept nothing serves it");
 
-                assertEquals(80 * KiB, arena.reservedBytes(), "the kept block was given up for the limit");
+                assertEquals(80 * KiB, arena.statistics().reservedBytes(), "the kept block was given up for the limit");
                 assertEquals(80 * KiB, blocks.outstandingBytes());
             }
             blocks.assertAllFreed();
@@ -317,10 +317,11 @@ class ArenaFailurePathsTest {
         @ValueSource(strings = {"maxBytes", "maxTotalBytes", "unlimited"})
         void aSizeBeyondAnyAddressSpaceIsRefusedAsTheLimitOrTheBudgetRefusesIt(String bound) {
             CountingBlocks blocks = new CountingBlocks();
-            ArenaPool.Builder builder = ArenaPool.builder().name("huge").blockAllocator(blocks).blockSize(4 * KiB)
+            Arena.Builder arenas = Arena.builder().blockAllocator(blocks).blockSize(4 * KiB);
+            ArenaPool.Builder builder = ArenaPool.builder().arenas(arenas).name("huge")
                     .leakDetection(LeakDetection.OFF);
             if (bound.equals("maxBytes")) {
-                builder.maxBytes(64 * KiB);
+                arenas.maxBytes(64 * KiB);
             } else if (bound.equals("maxTotalBytes")) {
                 builder.maxTotalBytes(64 * KiB);
             }
@@ -401,7 +402,7 @@ class ArenaFailurePathsTest {
                 blocks.failNext(1);                              // the 12 KiB block
                 assertThrows(OutOfMemoryError.class, () -> arena.allocate(12 * KiB));
                 assertEquals(before, state(arena), "the three kept blocks are back");
-                assertEquals(arena.reservedBytes(), blocks.outstandingBytes());
+                assertEquals(arena.statistics().reservedBytes(), blocks.outstandingBytes());
                 assertEquals(12 * KiB, arena.allocate(12 * KiB).byteSize());
             }
             blocks.assertAllFreed();
@@ -430,7 +431,7 @@ class ArenaFailurePathsTest {
             }));
             assertFalse(mine[0].scope().isAlive());
             arena.close();
-            assertEquals(0, arena.reservedBytes());
+            assertEquals(0, arena.statistics().reservedBytes());
         }
     }
 
@@ -451,7 +452,7 @@ class ArenaFailurePathsTest {
                 List<String> impossible = new ArrayList<>();
                 Thread reader = Thread.ofPlatform().start(() -> {
                     while (!done.get() && impossible.size() < 10) {
-                        long allocated = arena.allocatedBytes();
+                        long allocated = arena.statistics().allocatedBytes();
                         if (allocated < 0 || allocated > 40 * 1001 || allocated % 1001 != 0) {
                             impossible.add("allocatedBytes " + allocated);
                         }
@@ -490,7 +491,8 @@ class ArenaFailurePathsTest {
                 for (int i = 0; i < 4; i++) {
                     arena.allocate(16 * KiB);                     // the fourth does not fit the kept block
                 }
-                assertEquals(2 * block, arena.reservedBytes(), "the kept large block paid for the new one");
+                assertEquals(2 * block, arena.statistics().reservedBytes(),
+                        "the kept large block paid for the new one");
                 String[] seen = new String[1];
                 assertNull(onAnotherThread(() -> seen[0] = arena.toString()));
                 assertTrue(seen[0].contains("(2 regular, 0 large)"), seen[0]);

@@ -342,9 +342,9 @@ class ArenaFuzzTest {
         }
 
         void checkInvariants() {
-            assertEquals(allocated, arena.allocatedBytes(), "bytes handed out");
-            assertEquals(arena.reservedBytes(), blocks.outstandingBytes(), "native bytes held");
-            assertTrue(arena.reservedBytes() <= maxBytes, "the limit holds");
+            assertEquals(allocated, arena.statistics().allocatedBytes(), "bytes handed out");
+            assertEquals(arena.statistics().reservedBytes(), blocks.outstandingBytes(), "native bytes held");
+            assertTrue(arena.statistics().reservedBytes() <= maxBytes, "the limit holds");
             if (!dead.isEmpty()) {
                 MemorySegment stale = dead.get(data.consumeInt(0, dead.size() - 1));
                 assertFalse(stale.scope().isAlive());

@@ -39,7 +39,7 @@ class ArenaGrowTest {
             assertEquals(300, grown.byteSize());
             assertTrue(allBytes(grown, 0, 100, 0x11), "starts with the slice's bytes");
             assertTrue(isZero(grown.asSlice(100)), "the new bytes read as zeros");
-            assertEquals(300, arena.allocatedBytes());
+            assertEquals(300, arena.statistics().allocatedBytes());
             grown.set(JAVA_BYTE, 0, (byte) 0x22);
             assertEquals(0x22, slice.get(JAVA_BYTE, 0), "the old segment sees the same memory");
             assertEquals(grown.address() + 300, arena.allocate(1).address(), "the cursor moved past the grown slice");
@@ -57,7 +57,7 @@ class ArenaGrowTest {
             assertTrue(isZero(grown.asSlice(100)));
             assertTrue(allBytes(slice, 0, 100, 0x11), "the old slice is alive and unchanged");
             assertTrue(allBytes(after, 0, 10, 0x33), "the slice after it is untouched");
-            assertEquals(310, arena.allocatedBytes());
+            assertEquals(310, arena.statistics().allocatedBytes());
         }
     }
 
@@ -85,11 +85,11 @@ class ArenaGrowTest {
             MemorySegment grown = arena.grow(inPlace, BLOCK / 4);   // fits exactly: in place
             assertEquals(inPlace.address(), grown.address());
             MemorySegment moved = arena.grow(slice, 1001);          // not the last: a copy, in a new block
-            assertEquals(2, arena.blockCount());
+            assertEquals(2, arena.statistics().blockCount());
             assertTrue(allBytes(moved, 0, 1000, 0x44));
             MemorySegment large = arena.grow(moved, 3 * BLOCK);     // large: a block of its own
-            assertEquals(3, arena.blockCount());
-            assertEquals(2 * BLOCK + 3 * BLOCK, arena.reservedBytes());
+            assertEquals(3, arena.statistics().blockCount());
+            assertEquals(2 * BLOCK + 3 * BLOCK, arena.statistics().reservedBytes());
             assertTrue(allBytes(large, 0, 1000, 0x44));
             assertTrue(isZero(large.asSlice(1000)));
         }

@@ -68,7 +68,7 @@ class ArenaModelTest {
                     levels.clear();
                     allocated = 0;
                     arena.reset();
-                    assertTrue(arena.reservedBytes() <= retainBytes, "reset keeps at most retainBytes");
+                    assertTrue(arena.statistics().reservedBytes() <= retainBytes, "reset keeps at most retainBytes");
                     checkStaleSlicesFail(stale, random);
                     continue;
                 }
@@ -92,7 +92,7 @@ class ArenaModelTest {
                     while (levels.size() >= level) {
                         closed.add(levels.removeLast().checkpoint());
                     }
-                    assertEquals(allocated, arena.allocatedBytes(), "rewound to the mark");
+                    assertEquals(allocated, arena.statistics().allocatedBytes(), "rewound to the mark");
                     checkStaleSlicesFail(stale, random);
                     continue;
                 }
@@ -138,8 +138,8 @@ class ArenaModelTest {
                         if (!inPlace) {
                             checkPatterns(Map.of(old.slice().address(), old));   // the old slice is untouched
                         }
-                        assertEquals(allocated, arena.allocatedBytes());
-                        assertTrue(arena.reservedBytes() <= maxBytes, "limit respected");
+                        assertEquals(allocated, arena.statistics().allocatedBytes());
+                        assertTrue(arena.statistics().reservedBytes() <= maxBytes, "limit respected");
                         continue;
                     }
                 }
@@ -162,9 +162,9 @@ class ArenaModelTest {
                 }
                 addLive(live, slice, depth, random);
                 allocated += size;
-                assertEquals(allocated, arena.allocatedBytes());
-                assertTrue(arena.reservedBytes() <= maxBytes, "limit respected");
-                assertTrue(arena.reservedBytes() >= allocated, "every slice lies in a block");
+                assertEquals(allocated, arena.statistics().allocatedBytes());
+                assertTrue(arena.statistics().reservedBytes() <= maxBytes, "limit respected");
+                assertTrue(arena.statistics().reservedBytes() >= allocated, "every slice lies in a block");
             }
             checkPatterns(live);
             assertEquals(List.of("close", "closed twice", "grown by copy", "grown in place", "nested close"),

@@ -29,7 +29,12 @@ class ArenaPoolBudgetTest {
     private static final long BLOCK = 4 * KiB;
 
     private static ArenaPool.Builder pool(CountingBlocks blocks, long maxTotalBytes) {
-        return ArenaPool.builder().name("budgeted").blockAllocator(blocks).blockSize(BLOCK)
+        return pool(blocks, maxTotalBytes, Arena.builder());
+    }
+
+    /** A pool whose arenas have the settings of {@code arenas}, with blocks of BLOCK bytes from {@code blocks}. */
+    private static ArenaPool.Builder pool(CountingBlocks blocks, long maxTotalBytes, Arena.Builder arenas) {
+        return ArenaPool.builder().arenas(arenas.blockAllocator(blocks).blockSize(BLOCK)).name("budgeted")
                 .maxTotalBytes(maxTotalBytes).leakDetection(LeakDetection.OFF);
     }
 
@@ -43,7 +48,7 @@ class ArenaPoolBudgetTest {
         first.allocate(BLOCK);                          // two blocks
         MemorySegment kept = second.allocate(100);      // the third
         kept.fill((byte) 7);
-        long allocated = second.allocatedBytes();
+        long allocated = second.statistics().allocatedBytes();
         ArenaPool.Statistics before = pool.statistics();
 
         ArenaLimitException refused = assertThrows(ArenaLimitException.class, () -> second.allocate(BLOCK));
@@ -55,8 +60,8 @@ class ArenaPoolBudgetTest {
         assertTrue(refused.getMessage().contains("pool budgeted (maxTotalBytes) of " + 3 * BLOCK + " bytes"),
                 refused.getMessage());
         assertEquals(before, pool.statistics());
-        assertEquals(allocated, second.allocatedBytes());
-        assertEquals(BLOCK, second.reservedBytes());
+        assertEquals(allocated, second.statistics().allocatedBytes());
+        assertEquals(BLOCK, second.statistics().reservedBytes());
         assertTrue(TestSupport.allBytes(kept, 7), "the slices alive stay alive");
         assertEquals(3 * BLOCK, blocks.outstandingBytes());
 
@@ -72,7 +77,7 @@ class ArenaPoolBudgetTest {
     @Test
     void anArenasOwnLimitIsReportedWithoutAPoolName() {
         CountingBlocks blocks = new CountingBlocks();
-        try (ArenaPool pool = pool(blocks, 100 * BLOCK).maxBytes(2 * BLOCK).build();
+        try (ArenaPool pool = pool(blocks, 100 * BLOCK, Arena.builder().maxBytes(2 * BLOCK)).build();
              Arena arena = pool.acquire()) {
             ArenaLimitException refused = assertThrows(ArenaLimitException.class, () -> arena.allocate(3 * BLOCK));
             assertNull(refused.poolName());
@@ -84,7 +89,7 @@ class ArenaPoolBudgetTest {
     @Test
     void idleArenasGiveTheirMemoryBackLeastRecentlyUsedFirst() {
         CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
-        ArenaPool pool = pool(blocks, 4 * BLOCK).retainBytes(2 * BLOCK).maxIdle(4).build();
+        ArenaPool pool = pool(blocks, 4 * BLOCK, Arena.builder().retainBytes(2 * BLOCK)).maxIdle(4).build();
         Arena older = pool.acquire();
         Arena newer = pool.acquire();
         older.allocate(BLOCK);
@@ -95,12 +100,12 @@ class ArenaPoolBudgetTest {
         assertEquals(3 * BLOCK, pool.reservedBytes());
 
         Arena arena = pool.acquire();                   // the most recently used: one block
-        assertEquals(BLOCK, arena.reservedBytes());
+        assertEquals(BLOCK, arena.statistics().reservedBytes());
         fillRegularBlock(arena);                        // its kept block
         fillRegularBlock(arena);                        // a new one: 4 blocks held, the budget
         fillRegularBlock(arena);                        // beyond: the idle arena's two blocks go first
 
-        assertEquals(3 * BLOCK, arena.reservedBytes());
+        assertEquals(3 * BLOCK, arena.statistics().reservedBytes());
         assertEquals(3 * BLOCK, pool.reservedBytes());
         assertEquals(3 * BLOCK, blocks.outstandingBytes());
         ArenaPool.Statistics figures = pool.statistics();
@@ -125,7 +130,8 @@ class ArenaPoolBudgetTest {
     @Test
     void aRefusalFreesNoneOfTheBlocksTheArenaKept() {
         CountingBlocks blocks = new CountingBlocks(3 * BLOCK);
-        ArenaPool pool = pool(blocks, 3 * BLOCK).maxBytes(2 * BLOCK).retainBytes(2 * BLOCK).maxIdle(0).build();
+        ArenaPool pool = pool(blocks, 3 * BLOCK, Arena.builder().maxBytes(2 * BLOCK).retainBytes(2 * BLOCK))
+                .maxIdle(0).build();
         Arena other = pool.acquire();
         other.allocate(BLOCK);
         other.allocate(BLOCK);                          // two blocks of the three
@@ -139,8 +145,8 @@ class ArenaPoolBudgetTest {
                 () -> arena.allocate(BLOCK + BLOCK / 2));
 
         assertEquals("budgeted", refused.poolName());
-        assertEquals(BLOCK, arena.reservedBytes(), "the kept block is still kept");
-        assertEquals(1, arena.blockCount());
+        assertEquals(BLOCK, arena.statistics().reservedBytes(), "the kept block is still kept");
+        assertEquals(1, arena.statistics().blockCount());
         assertEquals(3 * BLOCK, pool.reservedBytes());
         assertEquals(3 * BLOCK, blocks.outstandingBytes());
         assertEquals(3, blocks.allocatedBlocks(), "nothing was freed and allocated again");
@@ -196,7 +202,7 @@ class ArenaPoolBudgetTest {
     @Test
     void anArenasOwnKeptBlocksAreGivenUpForTheBudget() {
         CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
-        ArenaPool pool = pool(blocks, 4 * BLOCK).retainBytes(4 * BLOCK).build();
+        ArenaPool pool = pool(blocks, 4 * BLOCK, Arena.builder().retainBytes(4 * BLOCK)).build();
         Arena arena = pool.acquire();
         for (int block = 0; block < 4; block++) {
             fillRegularBlock(arena);
@@ -206,8 +212,8 @@ class ArenaPoolBudgetTest {
 
         assertEquals(2 * BLOCK, arena.allocate(2 * BLOCK).byteSize());
 
-        assertEquals(4 * BLOCK, arena.reservedBytes(), "two kept blocks and the new one of two blocks");
-        assertEquals(3, arena.blockCount());
+        assertEquals(4 * BLOCK, arena.statistics().reservedBytes(), "two kept blocks and the new one of two blocks");
+        assertEquals(3, arena.statistics().blockCount());
         assertEquals(4 * BLOCK, blocks.outstandingBytes());
         assertEquals(4 * BLOCK, pool.reservedBytes());
         fillRegularBlock(arena);
@@ -226,7 +232,7 @@ class ArenaPoolBudgetTest {
     @Test
     void idleArenasAreFreedBeforeTheArenasOwnKeptBlocks() {
         CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
-        ArenaPool pool = pool(blocks, 4 * BLOCK).retainBytes(3 * BLOCK).build();
+        ArenaPool pool = pool(blocks, 4 * BLOCK, Arena.builder().retainBytes(3 * BLOCK)).build();
         Arena idle = pool.acquire();
         Arena arena = pool.acquire();
         idle.allocate(100);
@@ -241,8 +247,9 @@ class ArenaPoolBudgetTest {
         ArenaPool.Statistics figures = pool.statistics();
         assertEquals(0, figures.idle());
         assertEquals(1, figures.arenasFreed(), "the idle arena went first");
-        assertEquals(4 * BLOCK, arena.reservedBytes(), "then one kept block: two kept and the new one are left");
-        assertEquals(3, arena.blockCount());
+        assertEquals(4 * BLOCK, arena.statistics().reservedBytes(),
+                "then one kept block: two kept and the new one are left");
+        assertEquals(3, arena.statistics().blockCount());
         assertEquals(4 * BLOCK, blocks.outstandingBytes());
         arena.close();
         pool.close();
@@ -252,7 +259,8 @@ class ArenaPoolBudgetTest {
     @Test
     void whenTheCLibraryRefusesTheBudgetGetsBackWhatItGranted() {
         CountingBlocks blocks = new CountingBlocks(4 * BLOCK);
-        ArenaPool pool = pool(blocks, 4 * BLOCK).maxBytes(2 * BLOCK).retainBytes(2 * BLOCK).maxIdle(0).build();
+        ArenaPool pool = pool(blocks, 4 * BLOCK, Arena.builder().maxBytes(2 * BLOCK).retainBytes(2 * BLOCK))
+                .maxIdle(0).build();
         Arena arena = pool.acquire();
         arena.allocate(100);
         arena.reset();                                  // one kept block, which the request gives up
@@ -260,7 +268,7 @@ class ArenaPoolBudgetTest {
 
         assertThrows(OutOfMemoryError.class, () -> arena.allocate(BLOCK + BLOCK / 2));
 
-        assertEquals(BLOCK, arena.reservedBytes(), "the kept block was allocated again");
+        assertEquals(BLOCK, arena.statistics().reservedBytes(), "the kept block was allocated again");
         assertEquals(BLOCK, pool.reservedBytes());
         assertEquals(BLOCK, blocks.outstandingBytes());
         arena.allocate(BLOCK + BLOCK / 2);
@@ -273,7 +281,7 @@ class ArenaPoolBudgetTest {
     @Test
     void theBudgetMustHoldAtLeastOneBlock() {
         IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
-                () -> ArenaPool.builder().blockSize(BLOCK).maxTotalBytes(BLOCK - 1).build());
+                () -> ArenaPool.builder().arenas(Arena.builder().blockSize(BLOCK)).maxTotalBytes(BLOCK - 1).build());
         assertTrue(tooSmall.getMessage().contains("maxTotalBytes"), tooSmall.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().maxTotalBytes(0));
         assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().maxTotalBytes(-1));
@@ -290,7 +298,8 @@ class ArenaPoolBudgetTest {
     void aStormOfThreadsNeverTakesThePoolOverItsBudget(long seed) throws InterruptedException {
         long budget = 10 * BLOCK;
         CountingBlocks blocks = new CountingBlocks(budget);
-        ArenaPool pool = pool(blocks, budget).maxBytes(4 * BLOCK).retainBytes(2 * BLOCK).maxIdle(3).build();
+        ArenaPool pool = pool(blocks, budget, Arena.builder().maxBytes(4 * BLOCK).retainBytes(2 * BLOCK)).maxIdle(3)
+                .build();
         AtomicLong served = new AtomicLong();
         AtomicLong refused = new AtomicLong();
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();

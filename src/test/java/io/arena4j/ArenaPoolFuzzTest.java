@@ -56,9 +56,9 @@ class ArenaPoolFuzzTest {
         boolean leaks = data.consumeBoolean();
         long maxBytes = data.consumeBoolean() ? Arena.UNLIMITED : blockSize * data.consumeLong(1, 8);
         CountingBlocks blocks = new CountingBlocks(maxTotalBytes);
-        ArenaPool.Builder builder = ArenaPool.builder().blockAllocator(blocks).blockSize(blockSize)
-                .maxBytes(maxBytes).maxTotalBytes(maxTotalBytes)
-                .retainBytes(Math.min(maxBytes, data.consumeLong(0, 4 * blockSize)))
+        ArenaPool.Builder builder = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks)
+                .blockSize(blockSize).maxBytes(maxBytes).retainBytes(Math.min(maxBytes, data.consumeLong(0,
+                        4 * blockSize)))).maxTotalBytes(maxTotalBytes)
                 .maxIdle(data.consumeInt(0, 4)).maxIdleBytes(data.consumeLong(0, 8 * blockSize))
                 .leakDetection(leaks ? LeakDetection.EVERY : LeakDetection.OFF);
         if (maxLeased > 0) {

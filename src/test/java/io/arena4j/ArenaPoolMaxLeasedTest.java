@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class ArenaPoolMaxLeasedTest {
 
     private static ArenaPool pool(int maxLeased) {
-        return ArenaPool.builder().name("bounded").maxLeased(maxLeased).blockSize(4096)
+        return ArenaPool.builder().arenas(Arena.builder().blockSize(4096)).name("bounded").maxLeased(maxLeased)
                 .leakDetection(LeakDetection.OFF).build();
     }
 
@@ -190,7 +190,8 @@ class ArenaPoolMaxLeasedTest {
     @Test
     void closingThePoolEndsEveryWaitWithIllegalStateException() throws InterruptedException {
         CountingBlocks blocks = new CountingBlocks();
-        ArenaPool pool = ArenaPool.builder().maxLeased(1).blockAllocator(blocks).leakDetection(LeakDetection.OFF)
+        ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks)).maxLeased(1)
+                .leakDetection(LeakDetection.OFF)
                 .build();
         Arena held = pool.acquire();
         held.allocate(100);

@@ -22,7 +22,8 @@ class ArenaPoolStatisticsTest {
     @Test
     void everyFigureIsExactAfterAScriptedSequence() {
         CountingBlocks blocks = new CountingBlocks();
-        ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).blockSize(4 * KiB).retainBytes(4 * KiB)
+        ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks).blockSize(4 * KiB)
+                .retainBytes(4 * KiB))
                 .maxIdle(1).leakDetection(LeakDetection.OFF).build();
         assertEquals(new ArenaPool.Statistics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), pool.statistics());
 
@@ -60,7 +61,8 @@ class ArenaPoolStatisticsTest {
     @Test
     void theReservedFigureIsWhatTheBlocksHoldAtEveryStep() {
         CountingBlocks blocks = new CountingBlocks();
-        try (ArenaPool pool = ArenaPool.builder().blockAllocator(blocks).blockSize(4 * KiB).build()) {
+        try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks).blockSize(4 * KiB))
+                .build()) {
             Arena arena = pool.acquire();
             for (int i = 0; i < 200; i++) {
                 arena.allocate(i * 37L % 3000 + 1);

@@ -32,7 +32,7 @@ class ArenaPoolTest {
 
     @Test
     void aClosedArenaGoesBackAndItsBlocksServeTheNextLease() {
-        try (ArenaPool pool = ArenaPool.builder().blockSize(4 * KiB).build()) {
+        try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB)).build()) {
             Arena first = pool.acquire();
             long address = first.allocate(100).address();
             first.close();
@@ -42,7 +42,7 @@ class ArenaPoolTest {
             Arena second = pool.acquire();
             assertNotSame(first, second, "every lease is a new handle");
             assertEquals(0, pool.idleCount());
-            assertEquals(4 * KiB, second.reservedBytes(), "the kept block came along");
+            assertEquals(4 * KiB, second.statistics().reservedBytes(), "the kept block came along");
             assertEquals(address, second.allocate(100).address(), "no new native memory");
             second.close();
         }
@@ -76,7 +76,7 @@ class ArenaPoolTest {
                 assertThrows(IllegalStateException.class, stale::close);
                 assertThrows(IllegalStateException.class, () -> stale.allocate(10));
                 assertEquals(0, pool.idleCount(), "the second close returned nothing");
-                assertEquals(10, next.allocatedBytes(), "the stale handle never reached the new lease");
+                assertEquals(10, next.statistics().allocatedBytes(), "the stale handle never reached the new lease");
             }
             assertEquals(1, pool.idleCount());
         }
@@ -100,13 +100,14 @@ class ArenaPoolTest {
 
     @Test
     void anArenaThatGrewIsTrimmedBeforeItWaitsIdle() {
-        try (ArenaPool pool = ArenaPool.builder().blockSize(4 * KiB).retainBytes(8 * KiB).build()) {
+        try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB).retainBytes(8 * KiB))
+                .build()) {
             try (Arena arena = pool.acquire()) {
                 for (int i = 0; i < 100; i++) {
                     arena.allocate(1000);
                 }
                 arena.allocate(1 << 20);
-                assertTrue(arena.reservedBytes() > (1 << 20));
+                assertTrue(arena.statistics().reservedBytes() > (1 << 20));
             }
             assertEquals(8 * KiB, pool.reservedBytes(), "back to retainBytes");
         }
@@ -114,7 +115,7 @@ class ArenaPoolTest {
 
     @Test
     void theArenaLimitHoldsForPooledArenas() {
-        try (ArenaPool pool = ArenaPool.builder().blockSize(4 * KiB).maxBytes(16 * KiB).build();
+        try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB).maxBytes(16 * KiB)).build();
              Arena arena = pool.acquire()) {
             assertThrows(ArenaLimitException.class, () -> arena.allocate(64 * KiB));
             assertEquals(10, arena.allocate(10).byteSize());
@@ -123,8 +124,9 @@ class ArenaPoolTest {
 
     @Test
     void maxIdleAndMaxIdleBytesBoundWhatWaits() {
-        try (ArenaPool byCount = ArenaPool.builder().blockSize(4 * KiB).maxIdle(2).build();
-             ArenaPool byBytes = ArenaPool.builder().blockSize(4 * KiB).maxIdleBytes(12 * KiB).build()) {
+        try (ArenaPool byCount = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB)).maxIdle(2).build();
+             ArenaPool byBytes = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB)).maxIdleBytes(12 * KiB)
+                     .build()) {
             for (ArenaPool pool : List.of(byCount, byBytes)) {
                 List<Arena> leased = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
@@ -144,7 +146,7 @@ class ArenaPoolTest {
 
     @Test
     void closeFreesIdleArenasAtOnceAndLeasedOnesWhenTheyComeBack() {
-        ArenaPool pool = ArenaPool.builder().blockSize(4 * KiB).build();
+        ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB)).build();
         Arena idle = pool.acquire();
         idle.allocate(10);
         idle.close();
@@ -168,19 +170,19 @@ class ArenaPoolTest {
     void badSettingsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().maxIdle(-1));
         assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().maxIdleBytes(-1));
-        assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().blockSize(0));
+        assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().arenas(Arena.builder().blockSize(0)));
         assertThrows(IllegalArgumentException.class,
-                () -> ArenaPool.builder().blockSize(64 * KiB).maxBytes(16 * KiB).build());
+                () -> ArenaPool.builder().arenas(Arena.builder().blockSize(64 * KiB).maxBytes(16 * KiB)).build());
     }
 
     @Test
     void laterChangesToTheBuilderDoNotReachTheBuiltPool() {
-        ArenaPool.Builder builder = ArenaPool.builder().blockSize(4 * KiB);
-        try (ArenaPool pool = builder.build()) {
-            builder.blockSize(8 * KiB);
+        Arena.Builder arenas = Arena.builder().blockSize(4 * KiB);
+        try (ArenaPool pool = ArenaPool.builder().arenas(arenas).build()) {
+            arenas.blockSize(8 * KiB);
             try (Arena arena = pool.acquire()) {
                 arena.allocate(1);
-                assertEquals(4 * KiB, arena.reservedBytes());
+                assertEquals(4 * KiB, arena.statistics().reservedBytes());
             }
         }
     }
@@ -194,7 +196,8 @@ class ArenaPoolTest {
     void concurrentConnectionsKeepEveryInvariant(boolean virtual) throws Exception {
         int maxIdle = 6;
         long blockSize = 4 * KiB;
-        ArenaPool pool = ArenaPool.builder().blockSize(blockSize).retainBytes(2 * blockSize).maxIdle(maxIdle).build();
+        ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(blockSize).retainBytes(2 * blockSize))
+                .maxIdle(maxIdle).build();
         Set<Arena> leased = ConcurrentHashMap.newKeySet();
         AtomicInteger connections = new AtomicInteger();
         List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());

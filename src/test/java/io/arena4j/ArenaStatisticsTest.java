@@ -19,7 +19,8 @@ class ArenaStatisticsTest {
     private record Figures(long allocated, long padding, long unusedTails) {}
 
     private static Figures figures(Arena arena) {
-        return new Figures(arena.allocatedBytes(), arena.paddingBytes(), arena.unusedTailBytes());
+        return new Figures(arena.statistics().allocatedBytes(), arena.statistics().paddingBytes(), arena.statistics()
+                .unusedTailBytes());
     }
 
     private static Arena arena() {
@@ -52,7 +53,8 @@ class ArenaStatisticsTest {
             arena.allocate(100);                    // 4108 > 4096: the third block
             assertEquals(new Figures(8101, 7, 96 + 88), figures(arena));
             assertEquals(3 * BLOCK,
-                    arena.allocatedBytes() + arena.paddingBytes() + arena.unusedTailBytes() + (BLOCK - 100),
+                    arena.statistics().allocatedBytes() + arena.statistics().paddingBytes() + arena.statistics()
+                            .unusedTailBytes() + (BLOCK - 100),
                     "every byte of the three blocks is handed out, padding, a tail, or still free");
         }
     }
@@ -68,12 +70,12 @@ class ArenaStatisticsTest {
         try (Arena arena = arena()) {
             arena.allocate(10_000);                 // a block of its own, aligned by malloc already
             assertEquals(new Figures(10_000, 0, 0), figures(arena));
-            long reserved = arena.reservedBytes();
+            long reserved = arena.statistics().reservedBytes();
             arena.allocate(10_000, 4096);           // 4096 - 16 bytes of slack, split by where malloc put it
-            long slack = arena.reservedBytes() - reserved - 10_000;
+            long slack = arena.statistics().reservedBytes() - reserved - 10_000;
             assertEquals(4096 - NativeMemory.MALLOC_ALIGNMENT, slack);
-            assertEquals(20_000, arena.allocatedBytes());
-            assertEquals(slack, arena.paddingBytes() + arena.unusedTailBytes());
+            assertEquals(20_000, arena.statistics().allocatedBytes());
+            assertEquals(slack, arena.statistics().paddingBytes() + arena.statistics().unusedTailBytes());
         }
     }
 
@@ -84,7 +86,8 @@ class ArenaStatisticsTest {
             arena.allocate(1000, 16);
             allocateTimes(arena, 4, 1000);
             arena.allocate(20_000, 4096);
-            assertTrue(arena.paddingBytes() > 0 && arena.unusedTailBytes() > 0, arena.toString());
+            assertTrue(arena.statistics().paddingBytes() > 0 && arena.statistics().unusedTailBytes() > 0,
+                    arena.toString());
             arena.reset();
             assertEquals(new Figures(0, 0, 0), figures(arena));
             arena.allocate(5);

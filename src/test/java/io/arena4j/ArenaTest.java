@@ -50,7 +50,7 @@ class ArenaTest {
                 assertEquals(0, d.address() % 4096);
                 assertTrue(b.address() >= a.address() + 10, "bump order: b after a");
                 assertTrue(c.address() >= b.address() + 24, "bump order: c after b");
-                assertEquals(134, arena.allocatedBytes());
+                assertEquals(134, arena.statistics().allocatedBytes());
             }
         }
 
@@ -67,11 +67,11 @@ class ArenaTest {
         @Test
         void noNativeMemoryUntilTheFirstRequestThenOneBlock() {
             try (Arena arena = Arena.create()) {
-                assertEquals(0, arena.reservedBytes());
-                assertEquals(0, arena.blockCount());
+                assertEquals(0, arena.statistics().reservedBytes());
+                assertEquals(0, arena.statistics().blockCount());
                 arena.allocate(0);
-                assertEquals(Arena.DEFAULT_BLOCK_SIZE, arena.reservedBytes());
-                assertEquals(1, arena.blockCount());
+                assertEquals(Arena.DEFAULT_BLOCK_SIZE, arena.statistics().reservedBytes());
+                assertEquals(1, arena.statistics().blockCount());
                 assertNotEquals(0, arena.allocate(0).address(), "a zero-size slice still has a real address");
             }
         }
@@ -82,10 +82,10 @@ class ArenaTest {
                 for (int i = 0; i < 4; i++) {
                     arena.allocate(1000);
                 }
-                assertEquals(1, arena.blockCount());
+                assertEquals(1, arena.statistics().blockCount());
                 MemorySegment fifth = arena.allocate(1000);
-                assertEquals(2, arena.blockCount());
-                assertEquals(8 * KiB, arena.reservedBytes());
+                assertEquals(2, arena.statistics().blockCount());
+                assertEquals(8 * KiB, arena.statistics().reservedBytes());
                 assertTrue(isZero(fifth));
             }
         }
@@ -96,8 +96,9 @@ class ArenaTest {
                 MemorySegment small1 = arena.allocate(10);
                 MemorySegment big = arena.allocate(1024 * KiB);
                 MemorySegment small2 = arena.allocate(10);
-                assertEquals(2, arena.blockCount(), "one regular block and one large block");
-                assertEquals(64 * KiB + 1024 * KiB, arena.reservedBytes(), "the large block is sized to the request");
+                assertEquals(2, arena.statistics().blockCount(), "one regular block and one large block");
+                assertEquals(64 * KiB + 1024 * KiB, arena.statistics().reservedBytes(),
+                        "the large block is sized to the request");
                 assertEquals(small1.address() + 10, small2.address(), "the small requests share the regular block");
                 assertTrue(isZero(big));
                 big.set(JAVA_LONG, big.byteSize() - 8, -1L);
@@ -109,7 +110,7 @@ class ArenaTest {
             try (Arena arena = Arena.builder().blockSize(64 * KiB).build()) {
                 MemorySegment first = arena.allocate(10);
                 MemorySegment second = arena.allocate(20 * KiB);  // above a quarter of a block, but it fits
-                assertEquals(1, arena.blockCount());
+                assertEquals(1, arena.statistics().blockCount());
                 assertEquals(first.address() + 10, second.address());
             }
         }
@@ -148,7 +149,7 @@ class ArenaTest {
                 arena.allocate(5, 256);
                 arena.allocate(2 * KiB);
                 arena.allocate(10 * KiB);
-                assertEquals(3 + 5 + 2 * KiB + 10 * KiB, arena.allocatedBytes());
+                assertEquals(3 + 5 + 2 * KiB + 10 * KiB, arena.statistics().allocatedBytes());
             }
         }
     }
@@ -161,9 +162,9 @@ class ArenaTest {
             try (Arena arena = Arena.builder().blockSize(4 * KiB).build()) {
                 long first = arena.allocate(100).address();
                 arena.reset();
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
                 assertEquals(first, arena.allocate(100).address());
-                assertEquals(1, arena.blockCount());
+                assertEquals(1, arena.statistics().blockCount());
             }
         }
 
@@ -173,10 +174,10 @@ class ArenaTest {
                 for (int i = 0; i < 20; i++) {
                     arena.allocate(1000);
                 }
-                assertEquals(5, arena.blockCount());
+                assertEquals(5, arena.statistics().blockCount());
                 arena.reset();
-                assertEquals(2, arena.blockCount());
-                assertEquals(8 * KiB, arena.reservedBytes());
+                assertEquals(2, arena.statistics().blockCount());
+                assertEquals(8 * KiB, arena.statistics().reservedBytes());
             }
         }
 
@@ -186,8 +187,8 @@ class ArenaTest {
                 arena.allocate(100);
                 arena.allocate(1 << 20);
                 arena.reset();
-                assertEquals(0, arena.reservedBytes());
-                assertEquals(0, arena.blockCount());
+                assertEquals(0, arena.statistics().reservedBytes());
+                assertEquals(0, arena.statistics().blockCount());
                 assertTrue(isZero(arena.allocate(100)));
             }
         }
@@ -201,11 +202,12 @@ class ArenaTest {
                     arena.allocate(64 * KiB).fill((byte) 1);
                     arena.reset();
                 }
-                assertEquals(4 * KiB + 64 * KiB, kept.reservedBytes());
-                assertEquals(4 * KiB, dropped.reservedBytes());
+                assertEquals(4 * KiB + 64 * KiB, kept.statistics().reservedBytes());
+                assertEquals(4 * KiB, dropped.statistics().reservedBytes());
 
                 MemorySegment again = kept.allocate(60 * KiB, 8);
-                assertEquals(4 * KiB + 64 * KiB, kept.reservedBytes(), "the kept large block served the request");
+                assertEquals(4 * KiB + 64 * KiB, kept.statistics().reservedBytes(),
+                        "the kept large block served the request");
                 assertTrue(isZero(again), "the kept large block was cleared");
             }
         }
@@ -220,13 +222,13 @@ class ArenaTest {
                     for (int j = 0; j < memory.length; j++) {
                         memory[j] = arena.allocate(1000);
                     }
-                    assertEquals(5_000_000, arena.allocatedBytes());
+                    assertEquals(5_000_000, arena.statistics().allocatedBytes());
                     if (round == 0) {
-                        reservedAfterFirstRound = arena.reservedBytes();
-                        blocksAfterFirstRound = arena.blockCount();
+                        reservedAfterFirstRound = arena.statistics().reservedBytes();
+                        blocksAfterFirstRound = arena.statistics().blockCount();
                     } else {
-                        assertEquals(reservedAfterFirstRound, arena.reservedBytes(), "round " + round);
-                        assertEquals(blocksAfterFirstRound, arena.blockCount(), "round " + round);
+                        assertEquals(reservedAfterFirstRound, arena.statistics().reservedBytes(), "round " + round);
+                        assertEquals(blocksAfterFirstRound, arena.statistics().blockCount(), "round " + round);
                     }
                     arena.reset();
                 }
@@ -287,8 +289,8 @@ class ArenaTest {
             MemorySegment slice = arena.allocate(100);
             arena.allocate(1 << 20);
             arena.close();
-            assertEquals(0, arena.reservedBytes());
-            assertEquals(0, arena.blockCount());
+            assertEquals(0, arena.statistics().reservedBytes());
+            assertEquals(0, arena.statistics().blockCount());
             assertFalse(arena.scope().isAlive());
             assertThrows(IllegalStateException.class, () -> slice.get(JAVA_BYTE, 0));
         }
@@ -318,7 +320,7 @@ class ArenaTest {
                 arena.allocate(8);
                 var e = assertThrows(IllegalArgumentException.class, () -> arena.allocate(size, 1));
                 assertTrue(e.getMessage().contains("negative"), e.getMessage());
-                assertEquals(8, arena.allocatedBytes());
+                assertEquals(8, arena.statistics().allocatedBytes());
             }
         }
 
@@ -328,8 +330,8 @@ class ArenaTest {
             try (Arena arena = Arena.create()) {
                 var e = assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, alignment));
                 assertTrue(e.getMessage().contains("power of two"), e.getMessage());
-                assertEquals(0, arena.reservedBytes());
-                assertEquals(0, arena.allocatedBytes());
+                assertEquals(0, arena.statistics().reservedBytes());
+                assertEquals(0, arena.statistics().allocatedBytes());
             }
         }
 
@@ -338,11 +340,11 @@ class ArenaTest {
         void sizesTooLargeForMemoryFailWithoutWrapAround(long size) {
             try (Arena arena = Arena.create()) {
                 arena.allocate(8);
-                long reserved = arena.reservedBytes();
+                long reserved = arena.statistics().reservedBytes();
                 assertThrows(OutOfMemoryError.class, () -> arena.allocate(size, 4096));
                 assertThrows(OutOfMemoryError.class, () -> arena.allocate(size, 1L << 62));
-                assertEquals(reserved, arena.reservedBytes());
-                assertEquals(8, arena.allocatedBytes());
+                assertEquals(reserved, arena.statistics().reservedBytes());
+                assertEquals(8, arena.statistics().allocatedBytes());
                 assertEquals(8, arena.allocate(8).byteSize());
             }
         }
@@ -398,7 +400,7 @@ class ArenaTest {
                 } catch (ArenaLimitException e) {
                     assertEquals(16, allocated, "four blocks of four slices");
                     assertEquals(1000, e.requestedBytes(), "the request, not the block");
-                    assertEquals(16 * KiB, arena.reservedBytes());
+                    assertEquals(16 * KiB, arena.statistics().reservedBytes());
                 }
                 arena.reset();
                 assertEquals(1000, arena.allocate(1000).byteSize());
@@ -412,11 +414,11 @@ class ArenaTest {
                     arena.allocate(1000);
                 }
                 arena.reset();
-                assertEquals(16 * KiB, arena.reservedBytes(), "four blocks kept");
+                assertEquals(16 * KiB, arena.statistics().reservedBytes(), "four blocks kept");
                 arena.allocate(10);
                 MemorySegment big = arena.allocate(8 * KiB);
                 assertEquals(8 * KiB, big.byteSize());
-                assertTrue(arena.reservedBytes() <= 16 * KiB);
+                assertTrue(arena.statistics().reservedBytes() <= 16 * KiB);
                 assertTrue(isZero(big));
             }
         }
@@ -435,7 +437,7 @@ class ArenaTest {
                 assertTrue(onAnotherThread(arena::close) instanceof WrongThreadException);
                 Throwable access = onAnotherThread(() -> slice.get(JAVA_BYTE, 0));
                 assertTrue(access instanceof WrongThreadException, String.valueOf(access));
-                assertEquals(100, arena.allocatedBytes(), "the failed calls changed nothing");
+                assertEquals(100, arena.statistics().allocatedBytes(), "the failed calls changed nothing");
                 assertTrue(arena.scope().isAlive());
                 assertEquals(0, slice.get(JAVA_BYTE, 0));
             }
@@ -447,10 +449,10 @@ class ArenaTest {
                 arena.allocate(100);
                 long[] seen = new long[2];
                 assertEquals(null, onAnotherThread(() -> {
-                    seen[0] = arena.allocatedBytes();
-                    seen[1] = arena.reservedBytes();
+                    seen[0] = arena.statistics().allocatedBytes();
+                    seen[1] = arena.statistics().reservedBytes();
                     arena.toString();
-                    arena.blockCount();
+                    arena.statistics().blockCount();
                     arena.scope();
                 }));
                 assertArrayEquals(new long[] {100, Arena.DEFAULT_BLOCK_SIZE}, seen);
@@ -489,7 +491,7 @@ class ArenaTest {
                 assertTrue(arena.scope().isAlive());
                 arena.close();
             }));
-            assertEquals(0, arena.reservedBytes());
+            assertEquals(0, arena.statistics().reservedBytes());
         }
 
         @Test

@@ -94,7 +94,7 @@ class FlightRecorderEventsTest {
 
     @Test
     void everyPoolReportsItsFiguresPeriodically() throws Exception {
-        try (ArenaPool pool = ArenaPool.builder().name("jfr-test").blockSize(4 * KiB).build()) {
+        try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB)).name("jfr-test").build()) {
             Arena leased = pool.acquire();
             leased.allocate(10);
             pool.acquire().close();

@@ -69,9 +69,9 @@ class KeptBlocksModelTest {
         long retainBytes = random.nextLong(0, Math.min(limit, 12 * BLOCK) + 1);
         boolean zeroed = random.nextBoolean();
         CountingBlocks blocks = new CountingBlocks(bound == Bound.ARENA_LIMIT ? Long.MAX_VALUE : maxTotalBytes);
-        ArenaPool pool = bound == Bound.ARENA_LIMIT ? null : ArenaPool.builder().blockAllocator(blocks)
-                .blockSize(BLOCK).maxBytes(maxBytes).maxTotalBytes(maxTotalBytes).retainBytes(retainBytes)
-                .zeroed(zeroed).leakDetection(LeakDetection.OFF).build();
+        ArenaPool pool = bound == Bound.ARENA_LIMIT ? null : ArenaPool.builder().arenas(Arena.builder()
+                .blockAllocator(blocks).blockSize(BLOCK).maxBytes(maxBytes).retainBytes(retainBytes).zeroed(zeroed))
+                        .maxTotalBytes(maxTotalBytes).leakDetection(LeakDetection.OFF).build();
         Arena arena = pool != null ? pool.acquire() : Arena.builder().blockAllocator(blocks).blockSize(BLOCK)
                 .maxBytes(maxBytes).retainBytes(retainBytes).zeroed(zeroed).leakDetection(LeakDetection.OFF).build();
         ReferenceArena reference = new ReferenceArena(BLOCK, limit);
@@ -107,7 +107,7 @@ class KeptBlocksModelTest {
                 }
                 reference.reset();
                 allocated = 0;
-                assertTrue(arena.reservedBytes() <= retainBytes, "a new round holds at most retainBytes");
+                assertTrue(arena.statistics().reservedBytes() <= retainBytes, "a new round holds at most retainBytes");
             } else if (dice < 12 && checkpoints.size() < 5) {
                 checkpoints.add(arena.checkpoint());
                 marks.add(reference.mark());
@@ -212,9 +212,10 @@ class KeptBlocksModelTest {
                 allocated += size;
                 served++;
             }
-            assertEquals(allocated, arena.allocatedBytes());
-            assertTrue(arena.reservedBytes() <= maxBytes, "the arena's limit holds");
-            assertEquals(pool == null ? arena.reservedBytes() : pool.reservedBytes(), blocks.outstandingBytes(),
+            assertEquals(allocated, arena.statistics().allocatedBytes());
+            assertTrue(arena.statistics().reservedBytes() <= maxBytes, "the arena's limit holds");
+            assertEquals(pool == null ? arena.statistics().reservedBytes() : pool.reservedBytes(),
+                    blocks.outstandingBytes(),
                     "every native byte out is accounted for");
             assertTrue(pool == null || pool.reservedBytes() <= maxTotalBytes, "the pool's budget holds");
         }

@@ -85,7 +85,8 @@ class LeakDetectionTest {
     }
 
     private static ArenaPool pool(String name, CountingBlocks blocks, LeakDetection level) {
-        return ArenaPool.builder().name(name).blockAllocator(blocks).blockSize(BLOCK).leakDetection(level).build();
+        return ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks).blockSize(BLOCK)).name(name)
+                .leakDetection(level).build();
     }
 
     @Test
@@ -216,7 +217,7 @@ class LeakDetectionTest {
     void aDeadSliceDoesNotKeepALeakedLeaseFromBeingRecovered(String endedBy) throws Exception {
         CountingBlocks blocks = new CountingBlocks();
         String name = "leaky-dead-slice-" + endedBy;
-        ArenaPool pool = ArenaPool.builder().name(name).blockAllocator(blocks).blockSize(BLOCK)
+        ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockAllocator(blocks).blockSize(BLOCK)).name(name)
                 .leakDetection(LeakDetection.EVERY).maxLeased(1).build();
         MemorySegment dead = leakKeepingADeadSlice(pool.acquire(), endedBy);
 

@@ -750,7 +750,8 @@ public final class ArenaHttpServer implements AutoCloseable {
         }
         Limits limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections,
                 Limits.DEFAULT.acquireTimeout());
-        ArenaPool.Builder pool = ArenaPool.builder().name("http").maxBytes(ARENA_MAX_BYTES).maxIdle(256)
+        ArenaPool.Builder pool = ArenaPool.builder().arenas(Arena.builder().maxBytes(ARENA_MAX_BYTES)).name("http")
+                .maxIdle(256)
                 .maxIdleBytes(32 << 20).maxLeased(maxLeased).maxTotalBytes(maxTotalMib << 20);
         return new Options(address, mode, limits, pool);
     }

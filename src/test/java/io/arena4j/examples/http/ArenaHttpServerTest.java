@@ -49,7 +49,8 @@ class ArenaHttpServerTest {
     }
 
     private void start(ArenaHttpServer.Mode mode, ArenaHttpServer.Limits limits) throws IOException {
-        start(mode, limits, ArenaPool.builder().maxBytes(1 << 20).maxIdle(MAX_IDLE).maxIdleBytes(MAX_IDLE_BYTES));
+        start(mode, limits, ArenaPool.builder().arenas(io.arena4j.Arena.builder().maxBytes(1 << 20)).maxIdle(MAX_IDLE)
+                .maxIdleBytes(MAX_IDLE_BYTES));
     }
 
     private void start(ArenaHttpServer.Mode mode, ArenaHttpServer.Limits limits, ArenaPool.Builder poolSettings)
@@ -333,7 +334,8 @@ class ArenaHttpServerTest {
     @Test
     void aRequestBeyondThePoolsBudgetGets503() throws Exception {
         start(ArenaHttpServer.Mode.ARENA, ArenaHttpServer.Limits.DEFAULT,
-                ArenaPool.builder().blockSize(64 * 1024).maxBytes(1 << 20).maxTotalBytes(64 * 1024).maxIdle(0));
+                ArenaPool.builder().arenas(io.arena4j.Arena.builder().blockSize(64 * 1024).maxBytes(1 << 20))
+                        .maxTotalBytes(64 * 1024).maxIdle(0));
         try (Socket holder = new Socket("127.0.0.1", server.port())) {
             holder.setSoTimeout(10_000);
             holder.getOutputStream().write("GET /held HTTP/1.1\r\n".getBytes(StandardCharsets.ISO_8859_1));
