@@ -1,7 +1,6 @@
 package io.arena4j;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ObjIntConsumer;
 
@@ -25,17 +24,10 @@ import java.util.function.ObjIntConsumer;
  * }                                                        // close() frees the blocks
  * }
  *
- * <h2>Settings and their trade-offs</h2>
- * {@link Builder} chooses the size of blocks and when a request gets a block of its own,
- * the limit on native memory, what a reset keeps, and whether slices read as zeros; its
- * setters say what each choice costs. A refused request changes nothing.
- *
- * <h2>Request scopes and growing slices</h2>
- * A connection's arena can serve each request in a {@linkplain #checkpoint() checkpoint}:
- * closing it frees everything allocated since, and keeps what was allocated before, such as the
- * bytes read ahead for the next request. Checkpoints nest, and each is a level with a scope of
- * its own. {@link #grow(MemorySegment, long)} extends the last slice in place when its block has
- * room, and copies it otherwise, for data of unknown length.
+ * <p>{@link Builder} sets the block size, the limit, what a reset keeps and whether slices are
+ * zeroed; the package summary says what each costs. A refused request changes nothing.
+ * {@link #checkpoint()} gives a request a scope inside a connection's arena, and
+ * {@link #grow(MemorySegment, long)} reads data of unknown length into one slice.
  *
  * <h2>Temporal safety</h2>
  * Every slice belongs to the arena's current <em>generation</em>, a confined JDK arena that
@@ -64,24 +56,19 @@ import java.util.function.ObjIntConsumer;
  * succeeds becomes its owner, and a refused call claims nothing. The hand-off is safe without
  * further synchronisation, and two threads can never both become the owner.
  *
- * <p>The {@linkplain #statistics() statistics}, {@link #toString()} and {@link #scope()} may be
- * read from any thread. The owner reads exact
- * figures. Any other thread reads the figures the owner last published, which it does whenever it
- * links in or enters a block (but the first block of a round, when it was kept), serves a large
- * request, rewinds blocks at a checkpoint's close, resets or closes the arena: always figures the
- * arena really had together, but without the slices carved from the current block since; and,
- * from {@code scope()}, one of the scopes the arena had.
+ * <p>{@link #statistics()}, {@link #toString()} and {@link #scope()} may be read from any thread.
+ * The owner reads exact figures; any other thread reads those the owner last published when it
+ * changed blocks (but entered a round's first, kept, block), reset or closed the arena: figures
+ * the arena really had together, without the slices carved from the current block since.
  *
  * <h2>Native access</h2>
- * Blocks come from the C library through FFM downcalls, and slices are bound to their generation
- * with {@link MemorySegment#reinterpret(long, java.lang.foreign.Arena, java.util.function.Consumer)}:
- * run with {@code --enable-native-access=ALL-UNNAMED} (or {@code =io.arena4j} on the module path)
- * so that the JDK does not print a warning.
+ * Blocks come from the C library through FFM downcalls: run with
+ * {@code --enable-native-access=ALL-UNNAMED} (or {@code =io.arena4j} on the module path).
  */
 public final class Arena extends OwnedByOneThread implements java.lang.foreign.Arena {
 
     /** Size of a regular block unless {@link Builder#blockSize(long)} says otherwise: 64 KiB. */
-    public static final long DEFAULT_BLOCK_SIZE = 64 * 1024;
+    public static final long DEFAULT_BLOCK_SIZE = ArenaSettings.DEFAULT_BLOCK_SIZE;
 
     /** The value of {@link Builder#maxBytes(long)} that means "no limit", the default. */
     public static final long UNLIMITED = ArenaSettings.UNLIMITED;
@@ -185,14 +172,10 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * {@link #reset()} or {@link #close()}. A refused request changes nothing, and claims nothing
      * for a thread that does not own the arena.
      *
-     * <p>Two slices alive at the same time never overlap. This is the one deliberate difference
-     * from the contract of {@link java.lang.foreign.Arena#allocate(long, long)}, which says that
-     * no two segments an arena ever returns overlap: after a {@code reset()}, a new slice may lie
-     * at the address of a slice of an earlier round, since reusing that memory is the point of a
-     * reset. It is safe because the earlier slice is dead: its scope was closed by the reset,
-     * and any access through it throws {@link IllegalStateException}, so no two segments through
-     * which the same bytes can be reached are ever alive at once. The same holds for the slices of
-     * a {@linkplain #checkpoint() checkpoint} after it closes.
+     * <p>Two slices alive at the same time never overlap; this is the one deliberate difference
+     * from {@link java.lang.foreign.Arena#allocate(long, long)}, whose segments never overlap at
+     * all. After a reset, or a checkpoint's close, a new slice may lie where a dead one lay: that
+     * memory's reuse is the point, and any access through the dead slice throws.
      *
      * {@snippet :
      * MemorySegment page = arena.allocate(4096, 4096);
@@ -343,11 +326,9 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * }
      * }
      *
-     * <p>{@link #scope()} is the scope of the innermost open level, and slices allocated in a level
-     * belong to it. A level has no JDK arena until it hands out its first slice or its scope is
-     * asked for; then it opens a confined JDK arena of its own, so that its slices die, as JDK
-     * segments do, when it is closed. Like {@link #allocate(long, long)}, a thread may take a
-     * checkpoint of an arena nobody owns, and becomes its owner.
+     * <p>Slices allocated in a level belong to its scope, which {@link #scope()} returns: a
+     * confined JDK arena opened at its first slice, so that they die, as JDK segments do, when it
+     * closes. A thread may take a checkpoint of an arena nobody owns, and becomes its owner.
      *
      * @return the checkpoint, open until it, a checkpoint outside it, {@link #reset()} or
      *         {@link #close()} closes it
@@ -431,21 +412,17 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * }
      * }
      *
-     * <p>If {@code slice} is the last one carved from the current block and the block has room, it
-     * grows <em>in place</em>: the result has the same address, nothing is copied, and
-     * {@code slice} stays valid for its own size. Otherwise the bytes are copied to a new slice,
-     * allocated as {@link #allocate(long, long)} allocates (so under the same limit, and in a block
-     * of its own if it is large) and aligned as {@code slice} was, up to 16 bytes; {@code slice}
-     * stays valid until its level ends. A refused call changes nothing.
+     * <p>The last slice of the current block grows <em>in place</em> while the block has room:
+     * same address, nothing copied. Otherwise the bytes are copied to a slice allocated as
+     * {@link #allocate(long, long)} would, aligned as {@code slice} was (up to 16 bytes).
+     * {@code slice} stays valid until its level ends. A refused call changes nothing.
      *
      * @param slice a live slice of this arena's innermost level, or part of one
      * @param newByteSize the size of the result, at least that of {@code slice}
      * @return the grown slice, in the same level
-     * @throws IllegalArgumentException if {@code slice} is not a slice of the innermost level (a
-     *         slice of an outer level, of another arena, or a heap segment), is read-only, or is
-     *         larger than {@code newByteSize}
-     * @throws IllegalStateException if {@code slice} is no longer alive, the arena is closed, or its
-     *         cleanup actions are running
+     * @throws IllegalArgumentException if {@code slice} is not of the innermost level, is
+     *         read-only, or is larger than {@code newByteSize}
+     * @throws IllegalStateException if {@code slice} is dead, or the arena closed or ending
      * @throws ArenaLimitException if a copy would take the arena over its limit
      * @throws OutOfMemoryError if the C library has no memory for the copy's block
      * @throws WrongThreadException if another thread owns the arena
@@ -779,12 +756,9 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         }
 
         /**
-         * Rewinds the arena to this mark. Checkpoints taken inside this one are closed first, then
-         * every slice allocated since the mark becomes inaccessible, as slices do at
-         * {@link Arena#reset()}, and its cleanup actions run. Slices allocated before the mark stay
-         * alive and intact. The memory is reused by the next allocations, and reads as zeros again
-         * if the arena is zeroed; blocks entered since the mark, and blocks of large requests made
-         * since, are kept or freed as a reset would keep or free them.
+         * Rewinds the arena to this mark, closing checkpoints taken inside it first: every slice
+         * allocated since dies, as at {@link Arena#reset()}, and its cleanup actions run; slices
+         * allocated before stay intact. Blocks entered since are kept or freed as a reset would.
          *
          * {@snippet :
          * Arena.Checkpoint request = arena.checkpoint();
@@ -795,10 +769,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
          *
          * <p>If a slice of a level being closed is in use by a downcall, that level and those
          * around it stay open and {@link IllegalStateException} is thrown, as the JDK refuses to
-         * close a held arena. Nothing changes when the held slice is in the innermost level; when
-         * it is in an outer one, the levels inside it have been closed, as their own
-         * {@code close()} would have closed them, because the JDK cannot tell whether a scope is
-         * held without closing it.
+         * close a held arena; levels inside the held one are closed, as their own close would.
          *
          * @throws IllegalStateException if this checkpoint is closed already ("Checkpoint already
          *         closed"), or was discarded by a checkpoint outside it, a reset or a close; if the
@@ -814,129 +785,20 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     }
 
     /**
-     * Configures an {@link Arena}, or every arena of an {@link ArenaPool}: the trade-offs of each
-     * setting are in the package summary. Setters check their own argument; {@link #build()}
-     * checks how they fit together. Every setter returns this builder.
+     * Configures an {@link Arena}, or every arena of an {@link ArenaPool}: the package summary
+     * says what each setting costs. Setters check their own argument; {@link #build()} checks how
+     * they fit together. Every setter returns this builder.
      *
      * {@snippet :
      * Arena arena = Arena.builder().blockSize(256 * 1024).maxBytes(4 << 20).build();
      * }
      */
-    public static final class Builder {
+    public static final class Builder extends SettingsBuilder<Builder> {
 
         /** Standalone arenas built so far, for {@link LeakDetection#SAMPLED}. */
         private static final AtomicLong STANDALONE_ARENAS = new AtomicLong();
 
-        private long blockSize = DEFAULT_BLOCK_SIZE;
-        private long maxBytes = UNLIMITED;
-        private long retainBytes = -1;    // unset: one block
-        private boolean zeroed = true;
-        private BlockAllocator blockAllocator = NativeMemory.LIBC;
-        private LeakDetection leakDetection;    // null: the system property's
-
         private Builder() {}
-
-        /**
-         * Sets the size of a regular block, 64 KiB by default. Bigger blocks mean fewer native
-         * allocations and more memory held by an idle arena; requests above a quarter of a block
-         * (with their alignment's padding) get blocks of their own.
-         *
-         * {@snippet :
-         * Arena.builder().blockSize(1 << 20).build();
-         * }
-         *
-         * @param bytes from 256 bytes to 1 GiB
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is outside that range
-         */
-        public Builder blockSize(long bytes) {
-            if (bytes < ArenaSettings.MIN_BLOCK_SIZE || bytes > ArenaSettings.MAX_BLOCK_SIZE) {
-                throw new IllegalArgumentException("blockSize must be from " + ArenaSettings.MIN_BLOCK_SIZE
-                        + " to " + ArenaSettings.MAX_BLOCK_SIZE + " bytes: " + bytes);
-            }
-            this.blockSize = bytes;
-            return this;
-        }
-
-        /**
-         * Sets a hard cap on the native memory the arena holds, {@link #UNLIMITED} by default.
-         * A request that would cross it throws {@link ArenaLimitException}. Blocks count whole.
-         *
-         * {@snippet :
-         * Arena.builder().maxBytes(16 << 20).build();   // one hostile connection cannot take more
-         * }
-         *
-         * @param bytes a positive number of bytes, at least the block size
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes <= 0}
-         */
-        public Builder maxBytes(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxBytes must be positive: " + bytes);
-            }
-            this.maxBytes = bytes;
-            return this;
-        }
-
-        /**
-         * Sets how much native memory {@link Arena#reset()}, or a return to the pool, may keep for
-         * the next round; by default one block. Zero frees everything at each reset.
-         *
-         * {@snippet :
-         * Arena.builder().retainBytes(8 << 20).build();  // a round of up to 8 MiB allocates nothing
-         * }
-         *
-         * @param bytes zero or more bytes, at most the limit
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes < 0}
-         */
-        public Builder retainBytes(long bytes) {
-            if (bytes < 0) {
-                throw new IllegalArgumentException("retainBytes must not be negative: " + bytes);
-            }
-            this.retainBytes = bytes;
-            return this;
-        }
-
-        /**
-         * Sets whether slices read as zeros, {@code true} by default. Turn it off only when every
-         * slice is overwritten before it is read: memory then carries bytes from earlier rounds.
-         *
-         * {@snippet :
-         * Arena.builder().zeroed(false).build();
-         * }
-         *
-         * @param zeroed whether slices read as zeros
-         * @return this builder
-         */
-        public Builder zeroed(boolean zeroed) {
-            this.zeroed = zeroed;
-            return this;
-        }
-
-        /**
-         * Sets whether the arena is watched for a leak, as {@link LeakDetection} describes; by
-         * default the system property {@value LeakDetection#PROPERTY} decides, and one arena in
-         * every sampling interval is watched. A pool watches its leases at this level unless
-         * its own builder sets one.
-         *
-         * {@snippet :
-         * Arena.builder().leakDetection(LeakDetection.EVERY).build();   // in tests
-         * }
-         *
-         * @param level how closely to watch
-         * @return this builder
-         */
-        public Builder leakDetection(LeakDetection level) {
-            this.leakDetection = Objects.requireNonNull(level, "level");
-            return this;
-        }
-
-        /** Takes blocks from {@code allocator} instead of the C library: for tests that count or fail them. */
-        Builder blockAllocator(BlockAllocator allocator) {
-            this.blockAllocator = Objects.requireNonNull(allocator, "allocator");
-            return this;
-        }
 
         /**
          * Creates the arena, owned by the calling thread. It holds no native memory yet.
@@ -951,16 +813,6 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
                 arena.watchForLeaks(null, () -> {});
             }
             return arena;
-        }
-
-        /**
-         * {@return the settings, checked together}
-         *
-         * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
-         */
-        ArenaSettings settings() {
-            return new ArenaSettings(blockSize, maxBytes, retainBytes < 0 ? blockSize : retainBytes, zeroed,
-                    blockAllocator, leakDetection != null ? leakDetection : LeakDetection.fromSystemProperty());
         }
     }
 }

@@ -14,6 +14,9 @@ package io.arena4j;
 record ArenaSettings(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator blockAllocator,
                      LeakDetection leakDetection) {
 
+    /** The size of a regular block unless the builder says otherwise: 64 KiB. */
+    static final long DEFAULT_BLOCK_SIZE = 64 * 1024;
+
     /** A {@code maxBytes} that means "no limit". */
     static final long UNLIMITED = Long.MAX_VALUE;
 
