@@ -24,7 +24,7 @@ package io.arena4j;
  * }
  * }
  */
-public class ArenaLimitException extends OutOfMemoryError {
+public final class ArenaLimitException extends OutOfMemoryError {
 
     private static final long serialVersionUID = 3L;
 
@@ -48,8 +48,8 @@ public class ArenaLimitException extends OutOfMemoryError {
      * @param reservedBytes  the native memory the arena held when it refused: the blocks in use,
      *                       and kept ones it would have freed to make room
      */
-    public ArenaLimitException(long requestedBytes, long byteAlignment, long blockBytes,
-                               long limitBytes, long inUseBytes, long reservedBytes) {
+    ArenaLimitException(long requestedBytes, long byteAlignment, long blockBytes,
+                        long limitBytes, long inUseBytes, long reservedBytes) {
         super("Cannot allocate " + requestedBytes + " bytes aligned to " + byteAlignment
                 + ": a new block of " + blockBytes + " bytes beside the " + inUseBytes
                 + " bytes of blocks in use would cross the arena's limit of " + limitBytes

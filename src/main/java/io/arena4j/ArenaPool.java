@@ -153,6 +153,23 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
+     * Creates a pool with the defaults: arenas as {@link Arena#create()} makes them, at most
+     * {@value #DEFAULT_MAX_IDLE} idle arenas holding at most 8 MiB, no bound on the memory of all
+     * the arenas or on their number.
+     *
+     * {@snippet :
+     * try (ArenaPool pool = ArenaPool.create(); Arena arena = pool.acquire()) {
+     *     arena.allocate(100);
+     * }
+     * }
+     *
+     * @return a new pool, holding no arena yet
+     */
+    public static ArenaPool create() {
+        return builder().build();
+    }
+
+    /**
      * Starts configuring a pool: the settings of its arenas, as {@link Arena.Builder} has them,
      * and the bounds on what it keeps idle.
      *

@@ -18,7 +18,7 @@ import java.time.Duration;
  * }
  * }
  */
-public class ArenaPoolExhaustedException extends RuntimeException {
+public final class ArenaPoolExhaustedException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
@@ -34,7 +34,7 @@ public class ArenaPoolExhaustedException extends RuntimeException {
      * @param maxLeased the most arenas the pool lets out at once
      * @param timeout   how long the caller waited
      */
-    public ArenaPoolExhaustedException(String poolName, int maxLeased, Duration timeout) {
+    ArenaPoolExhaustedException(String poolName, int maxLeased, Duration timeout) {
         super("All " + maxLeased + " arenas of pool " + poolName + " (maxLeased) stayed leased for " + timeout
                 + ", the time the caller would wait");
         this.maxLeased = maxLeased;

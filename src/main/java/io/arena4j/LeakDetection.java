@@ -53,7 +53,7 @@ public enum LeakDetection {
      *
      * @throws IllegalArgumentException if the property names no level
      */
-    public static LeakDetection fromSystemProperty() {
+    static LeakDetection fromSystemProperty() {
         String value = System.getProperty(PROPERTY, "sampled");
         for (LeakDetection level : values()) {
             if (level.name().equalsIgnoreCase(value.strip())) {

@@ -15,7 +15,7 @@ package io.arena4j;
  * }
  * }
  */
-public class SlotPoolExhaustedException extends RuntimeException {
+public final class SlotPoolExhaustedException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
@@ -30,7 +30,7 @@ public class SlotPoolExhaustedException extends RuntimeException {
      * @param capacity    the number of slots in the pool's table
      * @param maxOverflow the most overflow slots the pool keeps alive at once
      */
-    public SlotPoolExhaustedException(int capacity, int maxOverflow) {
+    SlotPoolExhaustedException(int capacity, int maxOverflow) {
         super("All " + capacity + " slots of the table are in use, and so are " + maxOverflow
                 + " overflow slots, the most this pool allows (maxOverflow)");
         this.capacity = capacity;

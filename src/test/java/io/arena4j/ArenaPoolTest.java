@@ -31,6 +31,19 @@ class ArenaPoolTest {
     private static final long KiB = 1024;
 
     @Test
+    void createGivesAPoolWithTheDefaultsOfItsBuilderAndOfArenaCreate() {
+        try (ArenaPool pool = ArenaPool.create()) {
+            try (Arena arena = pool.acquire()) {
+                arena.allocate(1);
+                assertEquals(Arena.DEFAULT_BLOCK_SIZE, arena.statistics().reservedBytes());
+            }
+            assertEquals(1, pool.idleCount(), "the arena's block waits for the next lease");
+            assertTrue(pool.toString().endsWith(", maxIdle=" + ArenaPool.DEFAULT_MAX_IDLE + ", maxIdleBytes="
+                    + ArenaPool.DEFAULT_MAX_IDLE_BYTES + "]"), pool.toString());
+        }
+    }
+
+    @Test
     void aClosedArenaGoesBackAndItsBlocksServeTheNextLease() {
         try (ArenaPool pool = ArenaPool.builder().arenas(Arena.builder().blockSize(4 * KiB)).build()) {
             Arena first = pool.acquire();
