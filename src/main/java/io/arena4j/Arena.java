@@ -116,17 +116,21 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     private final Usage usage = new Usage();
     /** Where close() sends the blocks. */
     private final ChainRecycler recycler;
-    /** Set while this arena is watched for a leak: see LeakDetection. */
-    private LeakWatch leakWatch;
+    /** The watch for a leak, or null: see LeakDetection. */
+    private final LeakWatch leakWatch;
     /** What threads other than the owner read: see "Threads" above. */
     private volatile Statistics published;
 
-    /** An arena owned by the calling thread, carving from {@code blocks}, which {@code recycler} takes at close. */
-    Arena(ArenaSettings settings, BlockChain blocks, ChainRecycler recycler) {
+    /**
+     * An arena owned by the calling thread, carving from {@code blocks}, which {@code recycler}
+     * takes at close, and watched for a leak by {@code leakWatch}, or not if it is null.
+     */
+    Arena(ArenaSettings settings, BlockChain blocks, ChainRecycler recycler, LeakWatch leakWatch) {
         this.settings = settings;
         this.blocks = blocks;
         this.recycler = recycler;
-        this.addressSpace = scopes.startGeneration(null);
+        this.leakWatch = leakWatch;
+        this.addressSpace = scopes.startGeneration(leakWatch);
         publish();
     }
 
@@ -272,7 +276,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             scopes.generation().close();   // opened by the claim and empty: nothing can hold it
             scopes.restoreGeneration(lastGeneration, lastSpace);
             addressSpace = lastSpace;
-            limit = TRAP;
+            rearm();
             disown();
             throw refused;
         }
@@ -528,7 +532,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      *
      * @throws IllegalStateException if the arena is already closed, or if a slice is in use by a
      *         downcall (the arena is then unchanged, and may be closed once the downcall returns)
-     * @throws WrongThreadException if another thread owns the arena
+     * @throws WrongThreadException if another thread owns the arena, or owned it when it closed
      * @throws RuntimeException what a cleanup action threw, after the arena was closed
      */
     @Override
@@ -536,13 +540,13 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         ensureOwnedByCaller();
         Throwable cleanupFailure = endLevels(0);
         scopes.close();
+        if (leakWatch != null) {
+            leakWatch.closed();   // first: a recovery must never free blocks that serve the next lease
+        }
         long usedOfCurrent = cursor - blocks.currentStart();
         leaveBlocks();
         published = CLOSED;
         recycler.recycle(blocks, usedOfCurrent);      // the blocks are not this arena's any more
-        if (leakWatch != null) {
-            leakWatch.closed();
-        }
         ScopeStack.rethrow(cleanupFailure);
     }
 
@@ -552,16 +556,18 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * reaches the slow path, and is refused.
      */
     private Throwable endLevels(int last) {
-        limit = TRAP;
+        limit = TRAP;      // and stays trapped: the caller rewinds or recycles, and re-arms
+        Throwable failure;
         try {
-            Throwable failure = scopes.endLevels(last, this, REWIND);
-            if (last == 0 && addressSpace != scopes.generationSpace()) {
-                addressSpace = scopes.generationSpace();     // what an unowned or closed arena shows
-            }
-            return failure;
-        } finally {
-            rearm();
+            failure = scopes.endLevels(last, this, REWIND);
+        } catch (RuntimeException | Error held) {
+            rearm();       // a held scope: the arena is as it was, or rewound to a level inside it
+            throw held;
         }
+        if (last == 0 && addressSpace != scopes.generationSpace()) {
+            addressSpace = scopes.generationSpace();     // what an unowned or closed arena shows
+        }
+        return failure;
     }
 
     /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
@@ -573,9 +579,9 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     /** Starts the figures of a new round: no block current, nothing handed out. */
     private void leaveBlocks() {
         cursor = BlockChain.NO_BLOCK_START;
-        limit = TRAP;
         blockPadding = 0;
         usage.reset();
+        rearm();
     }
 
     /**
@@ -697,20 +703,6 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         addressSpace = scopes.startGeneration(leakWatch);
     }
 
-    /**
-     * Watches this arena for a leak from now on: see {@link LeakWatch}. Its generation, just
-     * opened and without a slice, is replaced by one whose scope keeps the watch's sentinel.
-     *
-     * @param poolName the pool that leased it, or null for a standalone arena
-     * @param onLeak   what to run once a leak was recovered
-     */
-    void watchForLeaks(String poolName, Runnable onLeak) {
-        assert leakWatch == null && scopes.depth() == 0 && cursor == BlockChain.NO_BLOCK_START;
-        leakWatch = new LeakWatch(blocks, poolName, onLeak);
-        scopes.generation().close();
-        addressSpace = scopes.startGeneration(leakWatch);
-    }
-
     /** The JDK's message when a closed arena, or a slice of one, is used. */
     private static IllegalStateException alreadyClosed() {
         return new IllegalStateException("Already closed");
@@ -720,7 +712,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         if (byteSize < 0 || !Alignment.isValid(byteAlignment)) {
             throw new IllegalArgumentException(byteSize < 0
                     ? "The provided allocation size is negative: " + byteSize
-                    : "Invalid alignment constraint, not a positive power of two: " + byteAlignment);
+                    : "Invalid alignment constraint : " + byteAlignment);     // the JDK's words
         }
     }
 
@@ -771,10 +763,10 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
          * around it stay open and {@link IllegalStateException} is thrown, as the JDK refuses to
          * close a held arena; levels inside the held one are closed, as their own close would.
          *
-         * @throws IllegalStateException if this checkpoint is closed already ("Checkpoint already
-         *         closed"), or was discarded by a checkpoint outside it, a reset or a close; if the
-         *         arena is closed or its cleanup actions are running ("Already closed"); or if a
-         *         slice of a level it closes is in use by a downcall (see above)
+         * @throws IllegalStateException if this checkpoint is closed already, or was discarded by
+         *         a checkpoint outside it or a reset ("Checkpoint already closed"); if the arena is
+         *         closed or its cleanup actions are running ("Already closed"); or if a slice of a
+         *         level it closes is in use by a downcall (see above)
          * @throws WrongThreadException if another thread owns the arena
          * @throws RuntimeException what a cleanup action threw, after the checkpoint was closed
          */
@@ -800,6 +792,13 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
 
         private Builder() {}
 
+        // Overridden so that the public signatures, not only the generic ones, return this type.
+        @Override public Builder blockSize(long bytes) { return super.blockSize(bytes); }
+        @Override public Builder maxBytes(long bytes) { return super.maxBytes(bytes); }
+        @Override public Builder retainBytes(long bytes) { return super.retainBytes(bytes); }
+        @Override public Builder zeroed(boolean zeroed) { return super.zeroed(zeroed); }
+        @Override public Builder leakDetection(LeakDetection level) { return super.leakDetection(level); }
+
         /**
          * Creates the arena, owned by the calling thread. It holds no native memory yet.
          *
@@ -808,11 +807,9 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
          */
         public Arena build() {
             ArenaSettings settings = settings();
-            Arena arena = new Arena(settings, new BlockChain(settings, BlockBudget.NONE), ChainRecycler.FREE);
-            if (settings.leakDetection().watches(STANDALONE_ARENAS.getAndIncrement())) {
-                arena.watchForLeaks(null, () -> {});
-            }
-            return arena;
+            BlockChain blocks = new BlockChain(settings, BlockBudget.NONE);
+            boolean watched = settings.leakDetectionOr(null).watches(STANDALONE_ARENAS.getAndIncrement());
+            return new Arena(settings, blocks, ChainRecycler.FREE, watched ? new LeakWatch(blocks, null, () -> {}) : null);
         }
     }
 }

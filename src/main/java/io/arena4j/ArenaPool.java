@@ -125,10 +125,9 @@ public final class ArenaPool implements AutoCloseable {
         this.maxIdle = settings.maxIdle;
         this.maxIdleBytes = settings.maxIdleBytes;
         this.maxLeased = settings.maxLeased;
-        this.leakDetection = settings.leakDetection != null ? settings.leakDetection : arenaSettings.leakDetection();
-        this.budget = new PoolBudget(name, settings.maxTotalBytes);
+        this.leakDetection = arenaSettings.leakDetectionOr(settings.leakDetection);
         this.idle = new IdleChains(maxIdle, maxIdleBytes);
-        this.budget.reclaimFrom(this::reclaimIdle);
+        this.budget = new PoolBudget(name, settings.maxTotalBytes, this::reclaimIdle);
         this.leaseSlots = maxLeased == UNBOUNDED_LEASES ? null : new LeaseSlots(maxLeased);
         this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
         Events.watch(statisticsEvent);
@@ -140,16 +139,27 @@ public final class ArenaPool implements AutoCloseable {
      */
     private long reclaimIdle(long bytes, long unusedBytes) {
         List<BlockChain> chains = idle.giveUp(bytes, unusedBytes);
-        if (chains == null) {
-            return -1;
-        }
-        long freed = 0;
+        return chains == null ? -1 : free(chains, true);
+    }
+
+    /**
+     * Frees chains that are no longer idle, and counts them. {@code forAnotherChain}: their bytes
+     * stay in the budget's count, for a block of another arena.
+     *
+     * @return the bytes they held
+     */
+    private long free(List<BlockChain> chains, boolean forAnotherChain) {
+        long bytes = 0;
         for (BlockChain chain : chains) {
-            freed += chain.reservedBytes();
-            chain.freeAllForAnotherChain();
+            bytes += chain.reservedBytes();
+            if (forAnotherChain) {
+                chain.freeAllForAnotherChain();
+            } else {
+                chain.freeAll();
+            }
         }
         arenasFreed.addAndGet(chains.size());
-        return freed;
+        return bytes;
     }
 
     /**
@@ -257,10 +267,8 @@ public final class ArenaPool implements AutoCloseable {
             chain = new BlockChain(arenaSettings, budget);
             arenasCreated.incrementAndGet();
         }
-        Arena arena = new Arena(arenaSettings, chain, takeBack);
-        if (leakDetection.watches(serial)) {
-            arena.watchForLeaks(name, onLeak);
-        }
+        LeakWatch watch = leakDetection.watches(serial) ? new LeakWatch(chain, name, onLeak) : null;
+        Arena arena = new Arena(arenaSettings, chain, takeBack, watch);
         leased.incrementAndGet();
         return arena;
     }
@@ -270,17 +278,18 @@ public final class ArenaPool implements AutoCloseable {
      * reset would, and keeps it for the next lease if the idle bounds allow, frees it otherwise.
      */
     private void takeBack(BlockChain chain, long usedOfCurrent) {
-        leased.decrementAndGet();
-        long before = chain.reservedBytes();
-        chain.recycle(usedOfCurrent);          // clears what a reset keeps
-        long trimmed = before - chain.reservedBytes();
-        if (!idle.offer(chain)) {
-            trimmed += chain.reservedBytes();
-            chain.freeAll();
-            arenasFreed.incrementAndGet();
+        try {
+            long before = chain.reservedBytes();
+            chain.recycle(usedOfCurrent);          // clears what a reset keeps
+            long trimmed = before - chain.reservedBytes();
+            if (!idle.offer(chain)) {
+                trimmed += free(List.of(chain), false);
+            }
+            bytesTrimmed.addAndGet(trimmed);
+        } finally {
+            leased.decrementAndGet();
+            releaseSlot();                      // last: a waiter it wakes finds the chain idle
         }
-        bytesTrimmed.addAndGet(trimmed);
-        releaseSlot();                      // last: a waiter it wakes finds the chain idle
     }
 
     /** Lets the next waiter under maxLeased lease an arena. */
@@ -332,9 +341,12 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public Statistics statistics() {
+        long reserved = budget.reservedBytes();
+        // The budget records a peak just after it grants the bytes: a reader in between must not
+        // see more reserved than the peak.
+        long peak = Math.max(budget.peakReservedBytes(), reserved);
         return new Statistics(leased.get(), idle.size(), leaseSlots == null ? 0 : leaseSlots.waiting(), acquires.get(),
-                arenasCreated.get(), arenasFreed.get(), bytesTrimmed.get(), budget.reservedBytes(),
-                budget.peakReservedBytes(), leaks.get());
+                arenasCreated.get(), arenasFreed.get(), bytesTrimmed.get(), reserved, peak, leaks.get());
     }
 
     /**
@@ -352,7 +364,8 @@ public final class ArenaPool implements AutoCloseable {
      * @param acquires          calls of {@link ArenaPool#acquire()} that returned an arena
      * @param arenasCreated     arenas made because none was idle
      * @param arenasFreed       arenas whose blocks were freed, on their return beyond the idle
-     *                          bounds, when the pool closed, or when they leaked
+     *                          bounds, when the budget took their memory back while they were
+     *                          idle, when the pool closed, or when they leaked
      * @param bytesTrimmed      native memory freed as arenas came back: blocks beyond their
      *                          {@code retainBytes}, and whole arenas beyond the idle bounds
      * @param reservedBytes     native memory held by the pool's arenas, idle and leased
@@ -409,8 +422,7 @@ public final class ArenaPool implements AutoCloseable {
     public void close() {
         List<BlockChain> chains = idle.close();
         releaseSlot();      // the first waiter wakes, finds the pool closed, and passes it on
-        chains.forEach(BlockChain::freeAll);
-        arenasFreed.addAndGet(chains.size());
+        free(chains, false);
         Events.unwatch(statisticsEvent);
         if (mxBeanName != null) {
             try {

@@ -9,7 +9,8 @@ package io.arena4j;
  * @param retainBytes    what a reset, or a return to the pool, keeps for the next round
  * @param zeroed         whether slices read as zeros
  * @param blockAllocator where blocks come from: the C library, or a test's stand-in
- * @param leakDetection  how closely arenas are watched for a leak
+ * @param leakDetection  how closely arenas are watched for a leak, or null for the level the system
+ *                       property sets
  */
 record ArenaSettings(long blockSize, long maxBytes, long retainBytes, boolean zeroed, BlockAllocator blockAllocator,
                      LeakDetection leakDetection) {
@@ -50,6 +51,18 @@ record ArenaSettings(long blockSize, long maxBytes, long retainBytes, boolean ze
      */
     long largeThreshold() {
         return blockSize / 4;
+    }
+
+    /**
+     * {@return how closely to watch: {@code override} if not null, else these settings' level,
+     * else the system property's} The property is read only if needed, so that a bad value
+     * fails only the builds that would use it.
+     */
+    LeakDetection leakDetectionOr(LeakDetection override) {
+        if (override != null) {
+            return override;
+        }
+        return leakDetection != null ? leakDetection : LeakDetection.fromSystemProperty();
     }
 
     /** {@return whether the arena's own limit can refuse a request} */

@@ -34,15 +34,11 @@ final class PoolBudget implements BlockBudget {
     private final long maxTotalBytes;
     private final AtomicLong reserved = new AtomicLong();
     private final AtomicLong peakReserved = new AtomicLong();
-    private Reclaimer reclaimer;
+    private final Reclaimer reclaimer;
 
-    PoolBudget(String poolName, long maxTotalBytes) {
+    PoolBudget(String poolName, long maxTotalBytes, Reclaimer reclaimer) {
         this.poolName = poolName;
         this.maxTotalBytes = maxTotalBytes;
-    }
-
-    /** Sets where room is taken back from; once, before the first block is counted. */
-    void reclaimFrom(Reclaimer reclaimer) {
         this.reclaimer = reclaimer;
     }
 

@@ -267,10 +267,9 @@ final class ScopeStack {
      * <p>If a scope is held (a slice is in use by a downcall), the JDK refuses to close it and so
      * does this: that level and those below it stay open, and the exception is thrown. The JDK
      * offers no way to ask whether a scope is held without closing it, so levels above the held
-     * one that were already closed stay closed, and {@code rewindTo} is called with {@code arena} and
-     * the lowest of
-     * them, so that the arena is exactly as their own close would have left it. When the
-     * innermost level is the one held, nothing has changed.
+     * one that were already closed stay closed, and {@code rewindTo} is called with {@code arena}
+     * and the lowest of them, so that the arena is exactly as their own close would have left it.
+     * When the innermost level is the one held, nothing has changed.
      *
      * <p>If a cleanup action throws, the scope is closed all the same, the other levels are still
      * closed, and the first failure is returned, with later ones suppressed, for the arena to

@@ -133,6 +133,6 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
      */
     ArenaSettings settings() {
         return new ArenaSettings(blockSize, maxBytes, retainBytes < 0 ? blockSize : retainBytes, zeroed,
-                blockAllocator, leakDetection != null ? leakDetection : LeakDetection.fromSystemProperty());
+                blockAllocator, leakDetection);
     }
 }

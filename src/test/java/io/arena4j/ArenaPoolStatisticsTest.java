@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.JMX;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -110,5 +113,43 @@ class ArenaPoolStatisticsTest {
             assertTrue(named.toString().startsWith("ArenaPool[http, "), named.toString());
             assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().name(" "));
         }
+    }
+
+    /**
+     * The budget counts a block's bytes before it records the peak: a snapshot taken in between,
+     * while other threads lease and allocate, must still show reserved within the peak.
+     */
+    @Test
+    void aSnapshotNeverShowsMoreReservedThanItsPeakWhileOtherThreadsAllocate() throws InterruptedException {
+        ArenaPool pool = ArenaPool.builder().leakDetection(LeakDetection.OFF).maxIdle(0)
+                .arenas(Arena.builder().blockSize(4096)).build();
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Thread> workers = new ArrayList<>();
+        List<ArenaPool.Statistics> broken = new ArrayList<>();
+        try {
+            for (int w = 0; w < 4; w++) {
+                workers.add(Thread.ofPlatform().start(() -> {
+                    while (running.get()) {
+                        try (Arena arena = pool.acquire()) {
+                            arena.allocate(100);
+                            arena.allocate(3000);   // a large request: a block of its own
+                        }
+                    }
+                }));
+            }
+            for (int i = 0; i < 200_000 && broken.size() < 3; i++) {
+                ArenaPool.Statistics figures = pool.statistics();
+                if (figures.reservedBytes() > figures.peakReservedBytes()) {
+                    broken.add(figures);
+                }
+            }
+        } finally {
+            running.set(false);
+            for (Thread worker : workers) {
+                worker.join();
+            }
+            pool.close();
+        }
+        assertTrue(broken.isEmpty(), "snapshots with more reserved than their peak: " + broken);
     }
 }

@@ -296,6 +296,25 @@ class LeakDetectionTest {
     }
 
     @Test
+    void aLevelSetInABuilderLeavesTheSystemPropertyUnread() {
+        String before = System.getProperty(LeakDetection.PROPERTY);
+        try {
+            System.setProperty(LeakDetection.PROPERTY, "paranoid");
+            assertThrows(IllegalArgumentException.class, Arena::create, "the property is read when nothing is set");
+            assertThrows(IllegalArgumentException.class, () -> ArenaPool.builder().build());
+            Arena.builder().leakDetection(LeakDetection.OFF).build().close();
+            ArenaPool.builder().leakDetection(LeakDetection.OFF).build().close();
+            ArenaPool.builder().arenas(Arena.builder().leakDetection(LeakDetection.OFF)).build().close();
+        } finally {
+            if (before == null) {
+                System.clearProperty(LeakDetection.PROPERTY);
+            } else {
+                System.setProperty(LeakDetection.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void aLeakIsAlsoAFlightRecorderEvent() throws Exception {
         try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
             recording.enable("io.arena4j.LeakDetected");
