@@ -809,7 +809,8 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             ArenaSettings settings = settings();
             BlockChain blocks = new BlockChain(settings, BlockBudget.NONE);
             boolean watched = settings.leakDetectionOr(null).watches(STANDALONE_ARENAS.getAndIncrement());
-            return new Arena(settings, blocks, ChainRecycler.FREE, watched ? new LeakWatch(blocks, null, () -> {}) : null);
+            LeakWatch watch = watched ? new LeakWatch(blocks, null, () -> {}) : null;
+            return new Arena(settings, blocks, ChainRecycler.FREE, watch);
         }
     }
 }
