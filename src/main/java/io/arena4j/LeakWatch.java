@@ -18,6 +18,10 @@ import java.util.function.Consumer;
  * does, and no longer: a dead slice does not hold it. The recovery, which frees the blocks, can
  * never pull memory from under a slice still in use, and a dead slice never keeps it from
  * running. It holds the blocks, never the arena or the sentinel, or they would never be collected.
+ *
+ * <p>A pooled arena's blocks outlive its lease: the next lease carves from them. So the arena
+ * disarms its watch ({@link #closed()}) before it hands its blocks back, and a recovery can
+ * never free blocks that another lease uses.
  */
 final class LeakWatch {
 
