@@ -1,6 +1,8 @@
 package io.arena4j;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ObjIntConsumer;
 
@@ -89,6 +91,16 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
 
     /** What ScopeStack calls when a held scope stops it half-way: a lambda that captures nothing. */
     private static final ObjIntConsumer<Arena> REWIND = Arena::rewindTo;
+    private static final VarHandle PUBLISHED;
+
+    static {
+        try {
+            PUBLISHED = MethodHandles.lookup().findVarHandle(Arena.class, "published", Statistics.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** The figures a closed arena shows to every thread. */
     private static final Statistics CLOSED = new Statistics(0, 0, 0, 0, 0, 0);
 
@@ -118,7 +130,10 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     private final ChainRecycler recycler;
     /** The watch for a leak, or null: see LeakDetection. */
     private final LeakWatch leakWatch;
-    /** What threads other than the owner read: see "Threads" above. */
+    /**
+     * What threads other than the owner read: see "Threads" above. Written with release
+     * semantics, read with acquire: a reader sees a whole record, and the owner pays no fence.
+     */
     private volatile Statistics published;
 
     /**
@@ -545,7 +560,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         }
         long usedOfCurrent = cursor - blocks.currentStart();
         leaveBlocks();
-        published = CLOSED;
+        PUBLISHED.setRelease(this, CLOSED);
         recycler.recycle(blocks, usedOfCurrent);      // the blocks are not this arena's any more
         ScopeStack.rethrow(cleanupFailure);
     }
@@ -630,12 +645,12 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * }
      */
     public Statistics statistics() {
-        return ownedByCaller() && !scopes.closed() ? exactStatistics() : published;
+        return ownedByCaller() && !scopes.closed() ? exactStatistics() : (Statistics) PUBLISHED.getAcquire(this);
     }
 
     /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
     private void publish() {
-        published = exactStatistics();
+        PUBLISHED.setRelease(this, exactStatistics());
     }
 
     private Statistics exactStatistics() {

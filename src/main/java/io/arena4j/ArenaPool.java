@@ -285,7 +285,9 @@ public final class ArenaPool implements AutoCloseable {
             if (!idle.offer(chain)) {
                 trimmed += free(List.of(chain), false);
             }
-            bytesTrimmed.addAndGet(trimmed);
+            if (trimmed != 0) {
+                bytesTrimmed.addAndGet(trimmed);     // an atomic write less for the common return
+            }
         } finally {
             leased.decrementAndGet();
             releaseSlot();                      // last: a waiter it wakes finds the chain idle
