@@ -26,7 +26,6 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code -t 1} and {@code -t 2} to see how the pool scales, or with {@code -bm avgt} for
  * nanoseconds per lease.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 5, time = 1)
@@ -34,29 +33,34 @@ import org.openjdk.jmh.infra.Blackhole;
 @Fork(value = 2, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class LeaseBenchmark {
 
-    @Param({"none", "maxTotalBytes"})
-    public String bounds;
+    /** The pool every benchmark thread leases from, with and without a budget. */
+    @State(Scope.Benchmark)
+    public static class SharedPool {
 
-    private ArenaPool pool;
+        @Param({"none", "maxTotalBytes"})
+        public String bounds;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        ArenaPool.Builder builder = ArenaPool.builder();
-        if (bounds.equals("maxTotalBytes")) {
-            builder.maxTotalBytes(512L << 20);
+        private ArenaPool pool;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            ArenaPool.Builder builder = ArenaPool.builder();
+            if (bounds.equals("maxTotalBytes")) {
+                builder.maxTotalBytes(512L << 20);
+            }
+            pool = builder.build();
         }
-        pool = builder.build();
-    }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        pool.close();
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            pool.close();
+        }
     }
 
     /** A connection's lease: acquire, one slice, close. */
     @Benchmark
-    public void lease(Blackhole bh) {
-        try (Arena arena = pool.acquire()) {
+    public void lease(SharedPool shared, Blackhole bh) {
+        try (Arena arena = shared.pool.acquire()) {
             bh.consume(arena.allocate(64));
         }
     }

@@ -145,8 +145,15 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         this.blocks = blocks;
         this.recycler = recycler;
         this.leakWatch = leakWatch;
-        this.addressSpace = scopes.startGeneration(leakWatch);
-        publish();
+        try {
+            this.addressSpace = scopes.startGeneration(leakWatch);
+            publish();
+        } catch (RuntimeException | Error refused) {     // no arena was made: nothing can leak
+            if (leakWatch != null) {
+                leakWatch.closed();
+            }
+            throw refused;
+        }
     }
 
     /**
@@ -291,7 +298,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             scopes.generation().close();   // opened by the claim and empty: nothing can hold it
             scopes.restoreGeneration(lastGeneration, lastSpace);
             addressSpace = lastSpace;
-            rearm();
+            limit = TRAP;                  // no block, as resetAndDisown() left it
             disown();
             throw refused;
         }
@@ -561,7 +568,14 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         long usedOfCurrent = cursor - blocks.currentStart();
         leaveBlocks();
         PUBLISHED.setRelease(this, CLOSED);
-        recycler.recycle(blocks, usedOfCurrent);      // the blocks are not this arena's any more
+        try {
+            recycler.recycle(blocks, usedOfCurrent);  // the blocks are not this arena's any more
+        } catch (RuntimeException | Error failed) {
+            if (cleanupFailure != null) {
+                failed.addSuppressed(cleanupFailure);
+            }
+            throw failed;
+        }
         ScopeStack.rethrow(cleanupFailure);
     }
 
@@ -594,9 +608,9 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     /** Starts the figures of a new round: no block current, nothing handed out. */
     private void leaveBlocks() {
         cursor = BlockChain.NO_BLOCK_START;
+        limit = TRAP;
         blockPadding = 0;
         usage.reset();
-        rearm();
     }
 
     /**
@@ -818,7 +832,8 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
          * Creates the arena, owned by the calling thread. It holds no native memory yet.
          *
          * @return a new arena with these settings
-         * @throws IllegalArgumentException if the block size or the retained bytes exceed the limit
+         * @throws IllegalArgumentException if the block size or the retained bytes exceed the
+         *         limit, or no level of leak detection is set and the system property names none
          */
         public Arena build() {
             ArenaSettings settings = settings();

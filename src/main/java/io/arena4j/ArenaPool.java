@@ -268,7 +268,15 @@ public final class ArenaPool implements AutoCloseable {
             arenasCreated.incrementAndGet();
         }
         LeakWatch watch = leakDetection.watches(serial) ? new LeakWatch(chain, name, onLeak) : null;
-        Arena arena = new Arena(arenaSettings, chain, takeBack, watch);
+        Arena arena;
+        try {
+            arena = new Arena(arenaSettings, chain, takeBack, watch);
+        } catch (RuntimeException | Error refused) {     // for example, native access denied
+            if (!idle.offer(chain)) {
+                free(List.of(chain), false);
+            }
+            throw refused;
+        }
         leased.incrementAndGet();
         return arena;
     }
@@ -369,7 +377,8 @@ public final class ArenaPool implements AutoCloseable {
      *                          bounds, when the budget took their memory back while they were
      *                          idle, when the pool closed, or when they leaked
      * @param bytesTrimmed      native memory freed as arenas came back: blocks beyond their
-     *                          {@code retainBytes}, and whole arenas beyond the idle bounds
+     *                          {@code retainBytes}, and whole arenas beyond the idle bounds or
+     *                          after the pool closed
      * @param reservedBytes     native memory held by the pool's arenas, idle and leased
      * @param peakReservedBytes the most native memory they ever held at once
      * @param leaks             leased arenas found unreachable without having been closed, and
@@ -490,9 +499,10 @@ public final class ArenaPool implements AutoCloseable {
 
         /**
          * Sets how closely the pool's leases are watched for arenas never closed, as
-         * {@link LeakDetection} describes; by default the system property
-         * {@value LeakDetection#PROPERTY} decides, and one lease in every sampling interval is
-         * watched. A leaked arena is reported, and its memory freed.
+         * {@link LeakDetection} describes; by default the level of the {@link #arenas arenas}'
+         * builder, and if that sets none the system property {@value LeakDetection#PROPERTY},
+         * under which one lease in every sampling interval is watched. A leaked arena is
+         * reported, and its memory freed.
          *
          * @param level how closely to watch
          * @return this builder

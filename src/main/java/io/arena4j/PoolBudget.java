@@ -44,9 +44,14 @@ final class PoolBudget implements BlockBudget {
 
     @Override
     public long take(long bytes, long unusedBytes, long requestedBytes, long byteAlignment, long blockBytes) {
-        long room = takeRoom(bytes);
+        long now;
+        long room;
+        do {        // as much of bytes as the budget has room for: all of them, or what is left
+            now = reserved.get();
+            room = Math.min(bytes, Math.max(0, maxTotalBytes - now));
+        } while (room > 0 && !reserved.compareAndSet(now, now + room));
         if (room == bytes) {
-            recordPeak();
+            recordPeak(now + room);     // what this grant reached, whatever others did since
             return 0;
         }
         if (!bounded()) {
@@ -58,34 +63,20 @@ final class PoolBudget implements BlockBudget {
         long reclaimed = reclaimer.reclaim(needed, unusedBytes);
         if (reclaimed < 0) {
             giveBack(room);
-            long now = reserved.get();
-            Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
-            throw new ArenaLimitException(poolName, requestedBytes, byteAlignment, blockBytes, maxTotalBytes, now);
+            long held = reserved.get();
+            Events.limitRefused(requestedBytes, byteAlignment, blockBytes, maxTotalBytes, held);
+            throw new ArenaLimitException(poolName, requestedBytes, byteAlignment, blockBytes, maxTotalBytes, held);
         }
         if (reclaimed > needed) {
             giveBack(reclaimed - needed);       // chains are freed whole
         }
-        recordPeak();
+        recordPeak(reserved.get());
         return Math.max(0, needed - reclaimed);
     }
 
-    /** Records the count after a grant as the peak if it is one; a refusal, which gives back all, never does. */
-    private void recordPeak() {
-        peakReserved.accumulateAndGet(reserved.get(), Math::max);
-    }
-
-    /** Takes as much of {@code bytes} as the budget has room for: all of them, or what is left. */
-    private long takeRoom(long bytes) {
-        while (true) {
-            long now = reserved.get();
-            long room = Math.min(bytes, Math.max(0, maxTotalBytes - now));
-            if (room == 0) {
-                return 0;
-            }
-            if (reserved.compareAndSet(now, now + room)) {
-                return room;
-            }
-        }
+    /** Records {@code count}, reached by a grant, as the peak if it is one; a refusal never does. */
+    private void recordPeak(long count) {
+        peakReserved.accumulateAndGet(count, Math::max);
     }
 
     @Override
