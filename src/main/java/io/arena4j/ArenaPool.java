@@ -272,9 +272,7 @@ public final class ArenaPool implements AutoCloseable {
         try {
             arena = new Arena(arenaSettings, chain, takeBack, watch);
         } catch (RuntimeException | Error refused) {     // for example, native access denied
-            if (!idle.offer(chain)) {
-                free(List.of(chain), false);
-            }
+            keepIdleOrFree(chain);
             throw refused;
         }
         leased.incrementAndGet();
@@ -290,9 +288,7 @@ public final class ArenaPool implements AutoCloseable {
             long before = chain.reservedBytes();
             chain.recycle(usedOfCurrent);          // clears what a reset keeps
             long trimmed = before - chain.reservedBytes();
-            if (!idle.offer(chain)) {
-                trimmed += free(List.of(chain), false);
-            }
+            trimmed += keepIdleOrFree(chain);
             if (trimmed != 0) {
                 bytesTrimmed.addAndGet(trimmed);     // an atomic write less for the common return
             }
@@ -300,6 +296,15 @@ public final class ArenaPool implements AutoCloseable {
             leased.decrementAndGet();
             releaseSlot();                      // last: a waiter it wakes finds the chain idle
         }
+    }
+
+    /**
+     * Keeps {@code chain} idle if the bounds allow, frees it otherwise.
+     *
+     * @return the bytes freed: 0 if it was kept
+     */
+    private long keepIdleOrFree(BlockChain chain) {
+        return idle.offer(chain) ? 0 : free(List.of(chain), false);
     }
 
     /** Lets the next waiter under maxLeased lease an arena. */

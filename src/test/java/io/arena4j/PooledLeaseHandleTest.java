@@ -58,6 +58,15 @@ class PooledLeaseHandleTest {
         return result.get();
     }
 
+    /**
+     * Asserts that a call on a closed lease was refused: with IllegalStateException, or, as the
+     * JDK's closed confined arena answers a thread that did not own it, WrongThreadException.
+     */
+    static void assertRefused(Throwable thrown, String call) {
+        assertTrue(thrown instanceof IllegalStateException || thrown instanceof WrongThreadException,
+                call + " was not refused: " + thrown);
+    }
+
     static Outcome onRun(boolean virtual, Runnable run) throws InterruptedException {
         return on(virtual, () -> {
             run.run();
@@ -163,7 +172,7 @@ class PooledLeaseHandleTest {
                 () -> a.allocate(1), a::reset, a::resetAndDisown, a::checkpoint, a::close,
                 () -> a.grow(slice, 1000), () -> a.grow(deadOfA, 200))) {
             Throwable t = onRun(virtual, call).expectThrown();
-            assertTrue(t instanceof IllegalStateException || t instanceof WrongThreadException, t.toString());
+            assertRefused(t, "a stale call");
         }
         assertEquals(ZERO, on(virtual, a::statistics).value(), "a closed arena's figures are all zero, for any thread");
         MemorySegment.Scope otherScope = (MemorySegment.Scope) on(virtual, a::scope).value();
@@ -212,9 +221,7 @@ class PooledLeaseHandleTest {
         });
         assertNull(outcome.thrown(), String.valueOf(outcome.thrown()));
         for (Object t : (List<?>) outcome.value()) {
-            // the JDK's closed confined arena says WrongThreadException to a non-owner; either is a refusal
-            assertTrue(t instanceof IllegalStateException || t instanceof WrongThreadException,
-                    "stale call from the new owner of its blocks: " + t);
+            assertRefused((Throwable) t, "a stale call from the new owner of its blocks");
         }
         assertPoolConsistent(pool, blocks);
         pool.close();
@@ -241,9 +248,9 @@ class PooledLeaseHandleTest {
         Arena.Statistics before = b.statistics();
         ArenaPool.Statistics poolBefore = pool.statistics();
         Throwable owner = assertThrows(Throwable.class, a::close);
-        assertTrue(owner instanceof IllegalStateException || owner instanceof WrongThreadException, owner.toString());
+        assertRefused(owner, "a stale close on the owner thread");
         Throwable other = onRun(false, () -> a.allocate(1)).expectThrown();
-        assertTrue(other instanceof IllegalStateException || other instanceof WrongThreadException, other.toString());
+        assertRefused(other, "a stale allocation on another thread");
         assertEquals(before, b.statistics());
         assertEquals(poolBefore, pool.statistics());
         assertTrue(allBytes(slice, 1));
@@ -297,7 +304,7 @@ class PooledLeaseHandleTest {
         assertThrows(IllegalStateException.class, staleInner::close);
         assertThrows(IllegalStateException.class, staleOuter::close);
         Throwable t = onRun(true, staleOuter::close).expectThrown();
-        assertTrue(t instanceof IllegalStateException || t instanceof WrongThreadException, t.toString());
+        assertRefused(t, "a stale checkpoint close on another thread");
         assertTrue(s1.scope().isAlive() && s2.scope().isAlive(), "the new lease's levels stay open");
         assertTrue(allBytes(s1, 1) && allBytes(s2, 2));
         assertEquals(before, b.statistics());
