@@ -135,6 +135,11 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * semantics, read with acquire: a reader sees a whole record, and the owner pays no fence.
      */
     private volatile Statistics published;
+    // The blocks' figures when the arena got them: what other threads read until the owner
+    // publishes a change. A lease over a kept chain then allocates no figures for them.
+    private final long reservedAtStart;
+    private final int regularBlocksAtStart;
+    private final int largeBlocksAtStart;
 
     /**
      * An arena owned by the calling thread, carving from {@code blocks}, which {@code recycler}
@@ -145,9 +150,11 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         this.blocks = blocks;
         this.recycler = recycler;
         this.leakWatch = leakWatch;
+        this.reservedAtStart = blocks.reservedBytes();
+        this.regularBlocksAtStart = blocks.regularBlocks();
+        this.largeBlocksAtStart = blocks.largeBlocks();
         try {
             this.addressSpace = scopes.startGeneration(leakWatch);
-            publish();
         } catch (RuntimeException | Error refused) {     // no arena was made: nothing can leak
             if (leakWatch != null) {
                 leakWatch.closed();
@@ -659,7 +666,11 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * }
      */
     public Statistics statistics() {
-        return ownedByCaller() && !scopes.closed() ? exactStatistics() : (Statistics) PUBLISHED.getAcquire(this);
+        if (ownedByCaller() && !scopes.closed()) {
+            return exactStatistics();
+        }
+        Statistics last = (Statistics) PUBLISHED.getAcquire(this);
+        return last != null ? last : new Statistics(0, 0, 0, reservedAtStart, regularBlocksAtStart, largeBlocksAtStart);
     }
 
     /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
