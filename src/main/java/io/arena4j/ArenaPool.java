@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.management.JMException;
 import javax.management.ObjectName;
 
@@ -34,6 +33,20 @@ import javax.management.ObjectName;
  * one thread and acquired on another belongs to the new thread. Each lease is a new {@code Arena}
  * object over the same blocks: the closed one stays closed, so a stale reference can never reach
  * the next connection's arena, and closing it twice throws without touching the pool.
+ *
+ * <p>Threads that lease at once share no lock and no counter. The pool keeps its idle arenas and
+ * its figures in stripes, twice as many as the machine has processors, each with a lock of its
+ * own: a thread leases from and returns to the stripe of its thread id, so a connection served by
+ * one thread, platform or virtual, gets back the arena it returned last, its blocks still in
+ * cache. A lease whose stripe has no idle arena takes one from another stripe before it makes a
+ * new one. Arenas belong to stripes, not to threads or carriers: a thread that ends, or a virtual
+ * thread that moves to another carrier, loses none and pins none. The bounds below hold for the
+ * whole pool all the same: each stripe keeps at most its share of them, and a stripe whose share
+ * is used up takes unused share from the others, with all of them locked, which only happens
+ * when the idle arenas are near a bound. {@link #statistics()} locks every stripe for one
+ * consistent snapshot, so call it for monitoring, not per request. Under
+ * {@linkplain Builder#maxLeased(int) maxLeased} every lease also takes a permit from one
+ * semaphore: the price of a bound on all threads' leases together.
  *
  * <h2>Statistics</h2>
  * {@link #statistics()} takes a snapshot of the pool's figures: arenas leased and idle, acquires,
@@ -68,9 +81,9 @@ import javax.management.ObjectName;
  * <ul>
  * <li>{@linkplain Builder#maxTotalBytes(long) maxTotalBytes} holds at every instant, across all
  *     threads. It is checked only when an arena needs a new block, never on the allocation fast
- *     path. A block that would cross it first takes memory back from idle arenas, least recently
- *     used first, then from blocks the arena kept from earlier rounds and has not used in this
- *     one. If the two together cannot make room, nothing is freed: the allocation throws
+ *     path. A block that would cross it first takes memory back from idle arenas, those idle
+ *     longest first (in turn from each stripe), then from blocks the arena kept from earlier
+ *     rounds and has not used in this one. If the two together cannot make room, nothing is freed: the allocation throws
  *     {@link ArenaLimitException}, whose {@link ArenaLimitException#poolName() poolName()} names
  *     the pool, and the arena and the pool are left as they were.
  * <li>{@linkplain Builder#maxLeased(int) maxLeased} makes {@link #acquire()} wait while that many
@@ -99,7 +112,8 @@ public final class ArenaPool implements AutoCloseable {
     private final int maxLeased;
     private final LeakDetection leakDetection;
     private final PoolBudget budget;
-    private final IdleChains idle;
+    /** The idle chains and the counters, by stripe. */
+    private final PoolStripes stripes;
     /** A permit per arena that may still be leased under maxLeased; null without that bound. */
     private final LeaseSlots leaseSlots;
     /** Registered as this pool's platform MXBean, or null. */
@@ -111,14 +125,6 @@ public final class ArenaPool implements AutoCloseable {
     /** Emits the pool's JFR statistics event; held weakly by Events, so as long as the pool lives. */
     private final Runnable statisticsEvent = this::emitStatisticsEvent;
 
-    // Figures of statistics(), besides the budget's and the idle chains'.
-    private final AtomicInteger leased = new AtomicInteger();
-    private final AtomicLong acquires = new AtomicLong();
-    private final AtomicLong arenasCreated = new AtomicLong();
-    private final AtomicLong arenasFreed = new AtomicLong();
-    private final AtomicLong bytesTrimmed = new AtomicLong();
-    private final AtomicLong leaks = new AtomicLong();
-
     private ArenaPool(Builder settings, ArenaSettings arenaSettings) {
         this.name = settings.name != null ? settings.name : "arena-pool-" + POOLS.incrementAndGet();
         this.arenaSettings = arenaSettings;
@@ -126,7 +132,7 @@ public final class ArenaPool implements AutoCloseable {
         this.maxIdleBytes = settings.maxIdleBytes;
         this.maxLeased = settings.maxLeased;
         this.leakDetection = arenaSettings.leakDetectionOr(settings.leakDetection);
-        this.idle = new IdleChains(maxIdle, maxIdleBytes);
+        this.stripes = new PoolStripes(PoolStripes.stripesForThisMachine(), maxIdle, maxIdleBytes);
         this.budget = new PoolBudget(name, settings.maxTotalBytes, this::reclaimIdle);
         this.leaseSlots = maxLeased == UNBOUNDED_LEASES ? null : new LeaseSlots(maxLeased);
         this.mxBeanName = settings.registerMXBean ? registerMXBean() : null;
@@ -134,11 +140,11 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
-     * Frees idle chains, least recently used first, for a block that the budget has no room for:
+     * Frees idle chains, those idle longest first, for a block that the budget has no room for:
      * see {@link PoolBudget.Reclaimer}. Their bytes stay in the budget's count, now for that block.
      */
     private long reclaimIdle(long bytes, long unusedBytes) {
-        List<BlockChain> chains = idle.giveUp(bytes, unusedBytes);
+        List<BlockChain> chains = stripes.giveUp(bytes, unusedBytes);
         return chains == null ? -1 : free(chains, true);
     }
 
@@ -158,7 +164,7 @@ public final class ArenaPool implements AutoCloseable {
                 chain.freeAll();
             }
         }
-        arenasFreed.addAndGet(chains.size());
+        stripes.countFreed(chains.size());
         return bytes;
     }
 
@@ -259,24 +265,38 @@ public final class ArenaPool implements AutoCloseable {
         }
     }
 
-    /** A new arena over an idle chain, or a new one: a stale reference to an earlier lease stays closed. */
+    /**
+     * A new arena over the newest idle chain of the caller's stripe, of another stripe, or a new
+     * chain: a stale reference to an earlier lease stays closed.
+     */
     private Arena lease() {
-        BlockChain chain = idle.poll();
-        long serial = acquires.getAndIncrement();
+        PoolStripes.Stripe stripe = stripes.lockCallersStripe();
+        long serial;
+        BlockChain chain;
+        try {
+            serial = stripe.countAcquire();
+            chain = stripe.takeNewest();
+        } finally {
+            stripe.unlock();
+        }
         if (chain == null) {
+            chain = stripes.takeFromOtherStripes(stripe);
+        }
+        boolean created = chain == null;
+        if (created) {
             chain = new BlockChain(arenaSettings, budget);
-            arenasCreated.incrementAndGet();
+            stripes.countCreated(1);
         }
         LeakWatch watch = leakDetection.watches(serial) ? new LeakWatch(chain, name, onLeak) : null;
-        Arena arena;
         try {
-            arena = new Arena(arenaSettings, chain, takeBack, watch);
+            return new Arena(arenaSettings, chain, takeBack, watch);
         } catch (RuntimeException | Error refused) {     // for example, native access denied
-            keepIdleOrFree(chain);
+            stripes.countRefusedLease(created);
+            if (!stripes.keepIdle(chain)) {
+                free(List.of(chain), false);
+            }
             throw refused;
         }
-        leased.incrementAndGet();
-        return arena;
     }
 
     /**
@@ -287,24 +307,12 @@ public final class ArenaPool implements AutoCloseable {
         try {
             long before = chain.reservedBytes();
             chain.recycle(usedOfCurrent);          // clears what a reset keeps
-            long trimmed = before - chain.reservedBytes();
-            trimmed += keepIdleOrFree(chain);
-            if (trimmed != 0) {
-                bytesTrimmed.addAndGet(trimmed);     // an atomic write less for the common return
+            if (!stripes.giveBack(chain, before - chain.reservedBytes())) {
+                stripes.countTrimmed(free(List.of(chain), false));
             }
         } finally {
-            leased.decrementAndGet();
             releaseSlot();                      // last: a waiter it wakes finds the chain idle
         }
-    }
-
-    /**
-     * Keeps {@code chain} idle if the bounds allow, frees it otherwise.
-     *
-     * @return the bytes freed: 0 if it was kept
-     */
-    private long keepIdleOrFree(BlockChain chain) {
-        return idle.offer(chain) ? 0 : free(List.of(chain), false);
     }
 
     /** Lets the next waiter under maxLeased lease an arena. */
@@ -316,9 +324,7 @@ public final class ArenaPool implements AutoCloseable {
 
     /** Called by a leak watch once a leased arena never closed became unreachable, and its blocks were freed. */
     private void leaked() {
-        leased.decrementAndGet();
-        arenasFreed.incrementAndGet();
-        leaks.incrementAndGet();
+        stripes.countLeak();
         releaseSlot();
     }
 
@@ -331,7 +337,7 @@ public final class ArenaPool implements AutoCloseable {
      * }
      */
     public int idleCount() {
-        return idle.size();
+        return stripes.figures().idle();
     }
 
     /**
@@ -360,8 +366,10 @@ public final class ArenaPool implements AutoCloseable {
         // The budget records a peak just after it grants the bytes: a reader in between must not
         // see more reserved than the peak.
         long peak = Math.max(budget.peakReservedBytes(), reserved);
-        return new Statistics(leased.get(), idle.size(), leaseSlots == null ? 0 : leaseSlots.waiting(), acquires.get(),
-                arenasCreated.get(), arenasFreed.get(), bytesTrimmed.get(), reserved, peak, leaks.get());
+        PoolStripes.Figures counted = stripes.figures();
+        return new Statistics(counted.leased(), counted.idle(), leaseSlots == null ? 0 : leaseSlots.waiting(),
+                counted.acquires(), counted.arenasCreated(), counted.arenasFreed(), counted.bytesTrimmed(), reserved,
+                peak, counted.leaks());
     }
 
     /**
@@ -436,7 +444,7 @@ public final class ArenaPool implements AutoCloseable {
      */
     @Override
     public void close() {
-        List<BlockChain> chains = idle.close();
+        List<BlockChain> chains = stripes.close();
         releaseSlot();      // the first waiter wakes, finds the pool closed, and passes it on
         free(chains, false);
         Events.unwatch(statisticsEvent);
@@ -456,12 +464,13 @@ public final class ArenaPool implements AutoCloseable {
      */
     @Override
     public String toString() {
-        return "ArenaPool[" + name + ", idle=" + idleCount() + ", leased=" + leased.get()
+        PoolStripes.Figures counted = stripes.figures();
+        return "ArenaPool[" + name + ", idle=" + counted.idle() + ", leased=" + counted.leased()
                 + ", reserved=" + reservedBytes()
                 + ", maxIdle=" + maxIdle + ", maxIdleBytes=" + maxIdleBytes
                 + (budget.bounded() ? ", maxTotalBytes=" + budget.maxTotalBytes() : "")
                 + (maxLeased == UNBOUNDED_LEASES ? "" : ", maxLeased=" + maxLeased)
-                + (idle.closed() ? ", closed" : "") + "]";
+                + (counted.closed() ? ", closed" : "") + "]";
     }
 
     /**

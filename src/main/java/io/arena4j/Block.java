@@ -3,7 +3,7 @@ package io.arena4j;
 import java.lang.foreign.MemorySegment;
 
 /** One native block of an {@link Arena}, and how much of it the current generation has used. */
-final class Block {
+final class Block extends CacheLinePadding {
 
     /** The whole block, in the global scope: never handed out, only sliced, cleared and freed. */
     final MemorySegment memory;
@@ -12,6 +12,9 @@ final class Block {
 
     /** Bytes from the start of the block up to the end of its last slice in this generation. */
     long used;
+    // Laid out right after used, before the references: see CacheLinePadding.
+    @SuppressWarnings("unused")
+    private long p01, p02, p03, p04, p05, p06, p07, p08;
 
     Block(MemorySegment memory, boolean large) {
         this.memory = memory;

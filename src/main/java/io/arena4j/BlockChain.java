@@ -18,7 +18,7 @@ import java.util.List;
  * it are kept and unused, as are the spare large blocks. {@link #reservedBytes()} is the size of
  * every block held, and never exceeds the limit, not even while a block is being replaced.
  */
-final class BlockChain {
+final class BlockChain extends CacheLinePadding {
 
     /**
      * Where the current block starts and ends while none is: an empty range that no request fits
@@ -47,6 +47,11 @@ final class BlockChain {
     private long reservedBytes;
     /** Counts the calls that may have changed which blocks are in use: see {@link #rewindTo}. */
     private long changes;
+    // Laid out after every field above (the JVM puts references after numbers): with the padding
+    // of the superclass before them, the fields a lease writes share no cache line with another
+    // object's. See CacheLinePadding.
+    @SuppressWarnings("unused")
+    private Object q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15, q16;
 
     BlockChain(ArenaSettings settings, BlockBudget budget) {
         this.settings = settings;

@@ -40,7 +40,7 @@ class ArchitectureTest {
     @Test
     void anArenaKnowsNeitherItsPoolNorHowItIsWatchedForLeaks() {
         noClasses().that().belongToAnyOf(Arena.class, LeakWatch.class, BlockChain.class, ScopeStack.class)
-                .should().dependOnClassesThat().belongToAnyOf(ArenaPool.class, IdleChains.class, PoolBudget.class)
+                .should().dependOnClassesThat().belongToAnyOf(ArenaPool.class, PoolStripes.class, PoolBudget.class)
                 .check(LIBRARY);
         noClasses().that().belongToAnyOf(LeakWatch.class, BlockChain.class, ScopeStack.class, Usage.class, Events.class)
                 .should().dependOnClassesThat().belongToAnyOf(Arena.class)
