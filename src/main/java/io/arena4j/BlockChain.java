@@ -312,6 +312,19 @@ final class BlockChain extends CacheLinePadding {
      * frees the rest. No block is current afterwards.
      */
     void recycle(long usedOfCurrent) {
+        // The round of nearly every lease and reset: at most the first block used, all kept, no
+        // large block. rewind() does the same, but is too big for the JIT to inline.
+        if (current <= 0 && large.isEmpty() && spareLarge.isEmpty()
+                && regular.size() <= settings.retainBytes() / blockSize) {
+            changes++;
+            if (current == 0) {
+                Block first = regular.getFirst();
+                first.used = usedOfCurrent;
+                first.recycle(settings.zeroed());
+                makeCurrent(-1);
+            }
+            return;
+        }
         rewind(-1, 0, 0, usedOfCurrent);
     }
 
