@@ -26,19 +26,22 @@ import java.util.function.ObjIntConsumer;
 final class ScopeStack {
 
     private static final long[] NO_MARKS = {};
+    private static final java.lang.foreign.Arena[] NO_SCOPES = {};
+    private static final MemorySegment[] NO_SPACES = {};
 
     /** The longs of one mark: the arena's, then the serial number of the level. */
     private final int markWidth;
-    // Sized for the generation alone: most leases of a server that does not use checkpoints
-    // never take one.
+    /** The generation's JDK arena, level 0's scope. */
+    private java.lang.foreign.Arena generation;
+    /** All of memory bound to the generation's scope (see {@code Arena.addressSpace}). */
+    private MemorySegment generationSpace;
+    // The checkpoints' levels, from index 1: allocated at the first checkpoint, since most leases
+    // of a server that does not use checkpoints never take one.
     private long[] marks = NO_MARKS;
-    /** The JDK arena of each level whose scope is open, or null; level 0's is the generation. */
-    private java.lang.foreign.Arena[] scopes = new java.lang.foreign.Arena[1];
-    /**
-     * All of memory bound to each open scope (see {@code Arena.addressSpace}): the generation's
-     * always, a checkpoint's once a level above it has opened, null otherwise.
-     */
-    private MemorySegment[] spaces = new MemorySegment[1];
+    /** The JDK arena of each checkpoint whose scope is open, or null. */
+    private java.lang.foreign.Arena[] scopes = NO_SCOPES;
+    /** All of memory bound to each checkpoint's scope once a level above it has opened, or null. */
+    private MemorySegment[] spaces = NO_SPACES;
     private int depth;
     /** Levels 1 to marked have their marks; those above have seen no change of the arena yet. */
     private int marked;
@@ -68,19 +71,27 @@ final class ScopeStack {
     /** Makes {@code generation}, bound as {@code space}, the generation again: for a claim given back. */
     void restoreGeneration(java.lang.foreign.Arena generation, MemorySegment space) {
         discardAbove(0);
-        scopes[0] = generation;
-        spaces[0] = space;
+        this.generation = generation;
+        this.generationSpace = space;
         stale = false;
     }
 
     /** {@return the generation's JDK arena} */
     java.lang.foreign.Arena generation() {
-        return scopes[0];
+        return generation;
     }
 
     /** {@return the address space of the generation} */
     MemorySegment generationSpace() {
-        return spaces[0];
+        return generationSpace;
+    }
+
+    private java.lang.foreign.Arena scopeAt(int level) {
+        return level == 0 ? generation : scopes[level];
+    }
+
+    private MemorySegment spaceAt(int level) {
+        return level == 0 ? generationSpace : spaces[level];
     }
 
     /** {@return all of memory in {@code scope}, watched for leaks by {@code watch}, or not if null} */
@@ -94,7 +105,7 @@ final class ScopeStack {
      * runs, the innermost level has its scope, and the arena's address space is bound to it}
      */
     boolean carving() {
-        return !closed && !ending && !stale && scopes[depth] != null;
+        return !closed && !ending && !stale && scopeAt(depth) != null;
     }
 
     /** {@return whether the arena is closed, or its cleanup actions are running} */
@@ -155,7 +166,7 @@ final class ScopeStack {
 
     /** {@return whether the innermost level is a checkpoint that has not opened its scope yet} */
     boolean pending() {
-        return scopes[depth] == null;
+        return scopeAt(depth) == null;
     }
 
     /**
@@ -189,7 +200,7 @@ final class ScopeStack {
     MemorySegment open(LeakWatch watch, MemorySegment shadowed) {
         assert pending() && isMarked(depth);
         int below = openLevelBelow(depth);
-        if (spaces[below] == null) {
+        if (below > 0 && spaces[below] == null) {     // the generation's is always kept
             assert !stale : "a level not kept here is the arena's current one";
             spaces[below] = shadowed;
         }
@@ -221,12 +232,12 @@ final class ScopeStack {
     }
 
     private MemorySegment innermostSpace() {
-        return spaces[openLevelBelow(depth + 1)];
+        return spaceAt(openLevelBelow(depth + 1));
     }
 
     private int openLevelBelow(int level) {
         int below = level - 1;
-        while (scopes[below] == null) {
+        while (scopeAt(below) == null) {
             below--;           // level 0 always has one
         }
         return below;
@@ -238,7 +249,7 @@ final class ScopeStack {
      */
     void rewoundTo(int level, MemorySegment current) {
         if (isMarked(level)) {
-            MemorySegment outer = spaces[openLevelBelow(level)];
+            MemorySegment outer = spaceAt(openLevelBelow(level));
             if (outer != null && outer != current) {
                 stale = true;        // a closed level's scope: put back lazily, see stale()
             }
@@ -280,7 +291,7 @@ final class ScopeStack {
         Throwable failure = null;
         for (int level = depth; level >= last; level--) {
             try {
-                failure = firstOf(failure, endScope(scopes[level]));
+                failure = firstOf(failure, endScope(scopeAt(level)));
             } catch (RuntimeException | Error held) {
                 if (level < depth) {
                     rewindTo.accept(arena, level + 1);
