@@ -43,10 +43,10 @@ import javax.management.ObjectName;
  * thread that moves to another carrier, loses none and pins none. The bounds below hold for the
  * whole pool all the same: each stripe keeps at most its share of them, and a stripe whose share
  * is used up takes unused share from the others, with all of them locked, which only happens
- * when the idle arenas are near a bound. {@link #statistics()} locks every stripe for one
- * consistent snapshot, so call it for monitoring, not per request. Under
- * {@linkplain Builder#maxLeased(int) maxLeased} every lease also takes a permit from one
- * semaphore: the price of a bound on all threads' leases together.
+ * when the idle arenas are near a bound. A lease and its arena are counted under one lock, so
+ * {@link #statistics()}, which locks every stripe, gives counts of one moment that add up. Under
+ * {@linkplain Builder#maxLeased(int) maxLeased} every lease also takes a slot from one shared
+ * line: the price of a bound on all threads' leases together.
  *
  * <h2>Statistics</h2>
  * {@link #statistics()} takes a snapshot of the pool's figures: arenas leased and idle, acquires,
@@ -121,6 +121,7 @@ public final class ArenaPool implements AutoCloseable {
 
     // What the pool's arenas and its leak watches call back; one each per pool.
     private final ChainRecycler takeBack = this::takeBack;
+    private final PoolStripes.Leaser<Arena> arenaOverChain = this::arenaOver;
     private final Runnable onLeak = this::leaked;
     /** Emits the pool's JFR statistics event; held weakly by Events, so as long as the pool lives. */
     private final Runnable statisticsEvent = this::emitStatisticsEvent;
@@ -149,8 +150,8 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
-     * Frees chains that are no longer idle, and counts them. {@code forAnotherChain}: their bytes
-     * stay in the budget's count, for a block of another arena.
+     * Frees chains that are no longer idle, and were counted freed. {@code forAnotherChain}: their
+     * bytes stay in the budget's count, for a block of another arena.
      *
      * @return the bytes they held
      */
@@ -164,7 +165,6 @@ public final class ArenaPool implements AutoCloseable {
                 chain.freeAll();
             }
         }
-        stripes.countFreed(chains.size());
         return bytes;
     }
 
@@ -270,31 +270,17 @@ public final class ArenaPool implements AutoCloseable {
      * chain: a stale reference to an earlier lease stays closed.
      */
     private Arena lease() {
-        PoolStripes.Stripe stripe = stripes.lockCallersStripe();
-        long serial;
-        BlockChain chain;
-        try {
-            serial = stripe.countAcquire();
-            chain = stripe.takeNewest();
-        } finally {
-            stripe.unlock();
-        }
-        if (chain == null) {
-            chain = stripes.takeFromOtherStripes(stripe);
-        }
-        boolean created = chain == null;
-        if (created) {
-            chain = new BlockChain(arenaSettings, budget);
-            stripes.countCreated(1);
-        }
+        return stripes.lease(arenaOverChain);
+    }
+
+    /** Makes the arena of a lease counted by the stripes; see {@link PoolStripes#lease}. */
+    private Arena arenaOver(BlockChain idleChain, long serial) {
+        BlockChain chain = idleChain != null ? idleChain : new BlockChain(arenaSettings, budget);
         LeakWatch watch = leakDetection.watches(serial) ? new LeakWatch(chain, name, onLeak) : null;
         try {
             return new Arena(arenaSettings, chain, takeBack, watch);
         } catch (RuntimeException | Error refused) {     // for example, native access denied
-            stripes.countRefusedLease(created);
-            if (!stripes.keepIdle(chain)) {
-                free(List.of(chain), false);
-            }
+            giveBackOrFree(chain, 0);                      // the lease was counted: so is its end
             throw refused;
         }
     }
@@ -307,11 +293,15 @@ public final class ArenaPool implements AutoCloseable {
         try {
             long before = chain.reservedBytes();
             chain.recycle(usedOfCurrent);          // clears what a reset keeps
-            if (!stripes.giveBack(chain, before - chain.reservedBytes())) {
-                stripes.countTrimmed(free(List.of(chain), false));
-            }
+            giveBackOrFree(chain, before - chain.reservedBytes());
         } finally {
             releaseSlot();                      // last: a waiter it wakes finds the chain idle
+        }
+    }
+
+    private void giveBackOrFree(BlockChain chain, long trimmedBytes) {
+        if (!stripes.giveBack(chain, trimmedBytes)) {
+            free(List.of(chain), false);
         }
     }
 
@@ -352,9 +342,12 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
-     * {@return a snapshot of this pool's figures} Each figure is exact when read; figures read
-     * while other threads acquire and return arenas may be of slightly different moments. The
-     * MXBean and the JFR event show these figures.
+     * {@return a snapshot of this pool's figures} The counts of arenas and {@code bytesTrimmed}
+     * are of one moment, however many threads lease meanwhile, so they add up:
+     * {@code arenasCreated - arenasFreed == leased + idle}. The bytes reserved and their peak,
+     * and the threads waiting, are each exact when read, and may be of a slightly different
+     * moment. It locks every stripe of the pool (see "Threads" above): call it to monitor, not
+     * per request. The MXBean and the JFR event show these figures.
      *
      * {@snippet :
      * ArenaPool.Statistics figures = pool.statistics();

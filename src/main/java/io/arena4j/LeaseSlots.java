@@ -1,48 +1,96 @@
 package io.arena4j;
 
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayDeque;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The bound on arenas leased at once, {@linkplain ArenaPool.Builder#maxLeased(int) maxLeased}:
- * a permit per arena that may still be leased, handed to waiters first come first served. Its
- * waits park, so a virtual thread frees its carrier.
+ * a slot per arena that may still be leased, handed to waiters first come first served. A slot
+ * given back goes straight to the first waiter, so nobody overtakes the line, and an interrupt
+ * neither ends a wait nor moves a waiter back: {@link java.util.concurrent.Semaphore}'s timed
+ * wait does both, which is why this is not one. Its waits park, so a virtual thread frees its
+ * carrier.
  */
 final class LeaseSlots {
 
-    private final Semaphore permits;
+    /** One thread waiting in line, and whether a slot was handed to it. */
+    private static final class Waiter {
+        final Condition turn;
+        boolean served;
 
-    LeaseSlots(int maxLeased) {
-        this.permits = new Semaphore(maxLeased, true);
+        Waiter(Condition turn) {
+            this.turn = turn;
+        }
     }
 
-    /** Waits for a permit for as long as it takes; an interrupt does not end the wait, and stays set. */
+    private final ReentrantLock lock = new ReentrantLock();
+    // Guarded by lock:
+    private final ArrayDeque<Waiter> line = new ArrayDeque<>();
+    private int free;
+
+    LeaseSlots(int maxLeased) {
+        this.free = maxLeased;
+    }
+
+    /** Waits for a slot for as long as it takes; an interrupt does not end the wait, and stays set. */
     void acquire() {
-        permits.acquireUninterruptibly();
+        boolean served = acquire(0, false);
+        assert served : "an untimed wait ends with a slot";
     }
 
     /**
-     * Waits for a permit for at most {@code nanos}, keeping an interrupt for later. A zero or
-     * negative wait takes a permit only if one is free now, and in turn: the timed tryAcquire
-     * keeps to the fair order, where the untimed one would overtake the waiters.
+     * Waits for a slot for at most {@code nanos}, keeping an interrupt for later. A zero or
+     * negative wait takes a slot only if one is free and nobody waits for it.
      *
-     * @return whether the caller has a permit
+     * @return whether the caller has a slot
      */
     boolean acquire(long nanos) {
-        // Elapsed time against a wait of at least zero: a deadline of nanoTime() + nanos
-        // overflows for the most negative waits, and turns them into waits of centuries.
-        long wait = Math.max(0, nanos);
+        return acquire(nanos, true);
+    }
+
+    private boolean acquire(long nanos, boolean timed) {
+        lock.lock();
+        try {
+            if (line.isEmpty() && free > 0) {
+                free--;
+                return true;
+            }
+            if (timed && nanos <= 0) {
+                return false;
+            }
+            return waitInLine(nanos, timed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits, with the lock held, until {@link #release()} serves the caller or the wait times out. */
+    private boolean waitInLine(long nanos, boolean timed) {
+        Waiter waiter = new Waiter(lock.newCondition());
+        line.addLast(waiter);
+        // Elapsed time against the wait: a deadline of nanoTime() + nanos would overflow for the
+        // longest waits and turn them into waits in the past.
         long start = System.nanoTime();
         boolean interrupted = false;
         try {
-            while (true) {
+            while (!waiter.served) {
+                long left = nanos - (System.nanoTime() - start);
+                if (timed && left <= 0) {
+                    line.remove(waiter);
+                    return false;
+                }
                 try {
-                    long left = Math.max(0, wait - (System.nanoTime() - start));
-                    return permits.tryAcquire(left, TimeUnit.NANOSECONDS);
+                    if (timed) {
+                        waiter.turn.awaitNanos(left);
+                    } else {
+                        waiter.turn.await();
+                    }
                 } catch (InterruptedException e) {
-                    interrupted = true;          // waits on, behind whoever came meanwhile
+                    interrupted = true;       // waits on, in the same place in line
                 }
             }
+            return true;
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -50,13 +98,29 @@ final class LeaseSlots {
         }
     }
 
-    /** Gives a permit back: the first waiter, if any, takes it. */
+    /** Gives a slot back: to the first waiter, if any. */
     void release() {
-        permits.release();
+        lock.lock();
+        try {
+            Waiter first = line.pollFirst();
+            if (first == null) {
+                free++;
+            } else {
+                first.served = true;
+                first.turn.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
-    /** {@return an estimate of the threads waiting for a permit} */
+    /** {@return the number of threads waiting for a slot} */
     int waiting() {
-        return permits.getQueueLength();
+        lock.lock();
+        try {
+            return line.size();
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -59,107 +59,127 @@ final class PoolStripes {
         return Integer.highestOneBit(wanted - 1) << 1;
     }
 
+    /** Makes the arena of one lease from a chain: see {@link #lease}. */
+    @FunctionalInterface
+    interface Leaser<T> {
+        /**
+         * @param chain  an idle chain, or null: make a new one, already counted as created
+         * @param serial the number of this lease on the stripe that counted it, from 0, for
+         *               leak sampling
+         */
+        T lease(BlockChain chain, long serial);
+    }
+
+    /**
+     * Counts a lease, with the chain it takes: the newest idle chain of the caller's stripe, else
+     * of another stripe, else none, and the lease makes a new one. A lease is counted under the
+     * same lock as its chain leaves idle, or as the new chain is counted, so that every snapshot
+     * of the figures adds up.
+     *
+     * @return what {@code leaser} makes of the chain, called once no lock is held
+     * @throws IllegalStateException if the pool is closed
+     */
+    <T> T lease(Leaser<T> leaser) {
+        Stripe stripe = lockCallersStripe();
+        BlockChain chain;
+        long serial = 0;
+        try {
+            refuseIfClosed(stripe);
+            chain = stripe.takeNewest();
+            if (chain != null) {
+                serial = stripe.acquires++;
+            }
+        } finally {
+            stripe.unlock();
+        }
+        if (chain != null) {
+            return leaser.lease(chain, serial);
+        }
+        for (Stripe other : stripes) {
+            // A racy look at the count: a stale one only costs a lock for nothing, or a new chain.
+            if (other != stripe && other.idleChains > 0) {
+                other.lock();
+                try {
+                    chain = other.takeNewest();
+                    if (chain != null) {
+                        serial = other.acquires++;
+                    }
+                } finally {
+                    other.unlock();
+                }
+                if (chain != null) {
+                    return leaser.lease(chain, serial);
+                }
+            }
+        }
+        stripe = lockCallersStripe();
+        try {
+            refuseIfClosed(stripe);
+            serial = stripe.acquires++;
+            stripe.arenasCreated++;
+        } finally {
+            stripe.unlock();
+        }
+        return leaser.lease(null, serial);
+    }
+
+    private static void refuseIfClosed(Stripe stripe) {
+        if (stripe.closed) {
+            throw new IllegalStateException("ArenaPool is closed");
+        }
+    }
+
     /**
      * {@return the caller's stripe, locked} If another thread holds it, another free stripe
      * serves; if all are held, the caller waits for its own.
-     *
-     * @throws IllegalStateException if the pool is closed
      */
-    Stripe lockCallersStripe() {
+    private Stripe lockCallersStripe() {
         int home = (int) Thread.currentThread().threadId() & mask;
         Stripe stripe = stripes[home];
-        if (!stripe.tryLock()) {
-            stripe = lockAnyOrWait(home);
+        if (stripe.tryLock()) {
+            return stripe;
         }
-        if (stripe.closed) {
-            stripe.unlock();
-            throw new IllegalStateException("ArenaPool is closed");
-        }
-        return stripe;
-    }
-
-    private Stripe lockAnyOrWait(int home) {
         for (int i = 1; i < stripes.length; i++) {
             Stripe other = stripes[(home + i) & mask];
             if (other.tryLock()) {
                 return other;
             }
         }
-        stripes[home].lock();
-        return stripes[home];
+        stripe.lock();
+        return stripe;
     }
 
     /**
-     * Takes the newest idle chain of a stripe other than {@code tried}, which had none.
+     * Counts the return of {@code chain} from its lease, with the bytes trimmed from it, and
+     * keeps it idle if the pool is open and has room for it; otherwise counts it freed, with
+     * its bytes as trimmed, in the same lock section.
      *
-     * @return the chain, or null if no stripe has one
-     */
-    BlockChain takeFromOtherStripes(Stripe tried) {
-        for (Stripe stripe : stripes) {
-            // A racy look at the count: a stale one only costs a lock for nothing, or a new chain.
-            if (stripe != tried && stripe.idleChains > 0) {
-                stripe.lock();
-                try {
-                    BlockChain chain = stripe.takeNewest();
-                    if (chain != null) {
-                        return chain;
-                    }
-                } finally {
-                    stripe.unlock();
-                }
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Counts {@code chain} back from its lease on the caller's stripe, with the bytes trimmed from
-     * it, and keeps it idle if the pool is open and has room for it.
-     *
-     * @return whether it is kept; if not, the caller frees it and counts it with {@link #countFreed}
+     * @return whether it is kept; if not, the caller frees it
      */
     boolean giveBack(BlockChain chain, long trimmedBytes) {
-        return keep(chain, 1, trimmedBytes);
-    }
-
-    /**
-     * Keeps {@code chain}, which no lease has, idle if the pool is open and has room for it.
-     *
-     * @return whether it is kept; if not, the caller frees it and counts it with {@link #countFreed}
-     */
-    boolean keepIdle(BlockChain chain) {
-        return keep(chain, 0, 0);
-    }
-
-    private boolean keep(BlockChain chain, int returns, long trimmedBytes) {
         long size = chain.reservedBytes();
-        Stripe stripe = lockCallersStripeOpenOrNot();
-        boolean kept;
-        boolean open;
+        Stripe stripe = lockCallersStripe();
         try {
-            stripe.returns += returns;
-            stripe.bytesTrimmed += trimmedBytes;
-            open = !stripe.closed;
-            kept = open && stripe.keep(chain, size);
+            if (stripe.keep(chain, size)) {
+                stripe.countReturn(trimmedBytes);
+                return true;
+            }
+            // The whole pool has no room for it: no need to look at the other stripes.
+            if (stripe.closed || maxIdle == 0 || size > maxIdleBytes) {
+                stripe.countReturnFreed(trimmedBytes, size);
+                return false;
+            }
         } finally {
             stripe.unlock();
         }
-        // Only when the stripe's shares are used up; never for a chain no pool of these bounds keeps.
-        return kept || open && maxIdle > 0 && size <= maxIdleBytes && keepWithSharesOfOthers(stripe, chain, size);
-    }
-
-    /** The caller's stripe, locked, whether or not the pool is closed: what comes back is counted. */
-    private Stripe lockCallersStripeOpenOrNot() {
-        int home = (int) Thread.currentThread().threadId() & mask;
-        Stripe stripe = stripes[home];
-        return stripe.tryLock() ? stripe : lockAnyOrWait(home);
+        return keepWithSharesOfOthers(stripe, chain, size, trimmedBytes);
     }
 
     /**
-     * Keeps {@code chain} in {@code stripe} with unused share of the other stripes, if the pool is
-     * open and all of them together have room for it.
+     * Keeps {@code chain} in {@code stripe} with unused share of the other stripes, if all of them
+     * together have room for it, and counts its return; with all stripes locked.
      */
-    private boolean keepWithSharesOfOthers(Stripe stripe, BlockChain chain, long size) {
+    private boolean keepWithSharesOfOthers(Stripe stripe, BlockChain chain, long size, long trimmedBytes) {
         lockAll();
         try {
             long freeChains = 0;
@@ -169,6 +189,7 @@ final class PoolStripes {
                 freeBytes += each.freeBytes();
             }
             if (stripe.closed || freeChains < 1 || freeBytes < size) {
+                stripe.countReturnFreed(trimmedBytes, size);
                 return false;
             }
             for (Stripe other : stripes) {
@@ -183,7 +204,8 @@ final class PoolStripes {
             }
             boolean kept = stripe.keep(chain, size);
             assert kept : "the shares moved to the stripe make room for the chain";
-            return kept;
+            stripe.countReturn(trimmedBytes);
+            return true;
         } finally {
             unlockAll();
         }
@@ -194,7 +216,7 @@ final class PoolStripes {
      * first, but none unless they and {@code unusedBytes} of the caller's own hold that much
      * together. The stripes keep their shares.
      *
-     * @return the chains given up, for the caller to free and count, or null if refused
+     * @return the chains given up, counted as freed, for the caller to free, or null if refused
      */
     List<BlockChain> giveUp(long needed, long unusedBytes) {
         lockAll();
@@ -217,6 +239,7 @@ final class PoolStripes {
                     }
                 }
             }
+            stripes[0].arenasFreed += given.size();
             return given;
         } finally {
             unlockAll();
@@ -226,7 +249,7 @@ final class PoolStripes {
     /**
      * Keeps nothing from now on.
      *
-     * @return every chain that was idle, for the caller to free and count
+     * @return every chain that was idle, counted as freed, for the caller to free
      * @throws IllegalStateException if closed already
      */
     List<BlockChain> close() {
@@ -242,44 +265,16 @@ final class PoolStripes {
                     all.add(stripe.takeNewest());
                 }
             }
+            stripes[0].arenasFreed += all.size();
             return all;
         } finally {
             unlockAll();
         }
     }
 
-    /** Counts an arena made because no chain was idle, on the caller's stripe. */
-    void countCreated(int arenas) {
-        Stripe stripe = lockCallersStripeOpenOrNot();
-        stripe.arenasCreated += arenas;
-        stripe.unlock();
-    }
-
-    /** Counts a lease that failed after it was counted, and the arena it made if it made one. */
-    void countRefusedLease(boolean created) {
-        Stripe stripe = lockCallersStripeOpenOrNot();
-        stripe.acquires--;
-        stripe.arenasCreated -= created ? 1 : 0;
-        stripe.unlock();
-    }
-
-    /** Counts chains freed. */
-    void countFreed(int chains) {
-        Stripe stripe = lockCallersStripeOpenOrNot();
-        stripe.arenasFreed += chains;
-        stripe.unlock();
-    }
-
-    /** Counts bytes freed as an arena came back beyond the idle bounds. */
-    void countTrimmed(long bytes) {
-        Stripe stripe = lockCallersStripeOpenOrNot();
-        stripe.bytesTrimmed += bytes;
-        stripe.unlock();
-    }
-
     /** Counts a leased arena found unreachable, whose blocks were freed. */
     void countLeak() {
-        Stripe stripe = lockCallersStripeOpenOrNot();
+        Stripe stripe = lockCallersStripe();
         stripe.leaks++;
         stripe.arenasFreed++;
         stripe.unlock();
@@ -386,20 +381,27 @@ final class PoolStripes {
 
     /** One stripe of the pool, padded on both sides. Its methods run under its lock. */
     @SuppressWarnings("unused")
-    static final class Stripe extends StripeFields {
+    private static final class Stripe extends StripeFields {
         private long p11, p12, p13, p14, p15, p16, p17, p18;     // after the fields: see CacheLinePadding
 
         private Stripe(int maxIdle, long maxIdleBytes) {
             super(maxIdle, maxIdleBytes);
         }
 
-        /** {@return the number of this lease on this stripe, from 0, for leak sampling} */
-        long countAcquire() {
-            return acquires++;
+        private void countReturn(long trimmedBytes) {
+            returns++;
+            bytesTrimmed += trimmedBytes;
+        }
+
+        /** Counts a return beyond the idle bounds: the chain is freed whole, its bytes trimmed. */
+        private void countReturnFreed(long trimmedBytes, long chainBytes) {
+            returns++;
+            arenasFreed++;
+            bytesTrimmed += trimmedBytes + chainBytes;
         }
 
         /** {@return the chain given back last, whose blocks are likely in cache, or null} */
-        BlockChain takeNewest() {
+        private BlockChain takeNewest() {
             if (idleChains == 0) {
                 return null;
             }
@@ -419,7 +421,7 @@ final class PoolStripes {
         }
 
         private boolean keep(BlockChain chain, long size) {
-            if (freeChains() < 1 || size > freeBytes()) {
+            if (closed || freeChains() < 1 || size > freeBytes()) {
                 return false;
             }
             if (GAP + idleChains + GAP == idle.length) {
