@@ -34,17 +34,21 @@ import javax.management.ObjectName;
  * object over the same blocks: the closed one stays closed, so a stale reference can never reach
  * the next connection's arena, and closing it twice throws without touching the pool.
  *
- * <p>Threads that lease at once share no lock and no counter. The pool keeps its idle arenas and
- * its figures in stripes, twice as many as the machine has processors, each with a lock of its
- * own: a thread leases from and returns to the stripe of its thread id, so a connection served by
- * one thread, platform or virtual, gets back the arena it returned last, its blocks still in
- * cache. A lease whose stripe has no idle arena takes one from another stripe before it makes a
- * new one. Arenas belong to stripes, not to threads or carriers: a thread that ends, or a virtual
- * thread that moves to another carrier, loses none and pins none. The bounds below hold for the
- * whole pool all the same: each stripe keeps at most its share of them, and a stripe whose share
- * is used up takes unused share from the others, with all of them locked, which only happens
- * when the idle arenas are near a bound. A lease and its arena are counted under one lock, so
- * {@link #statistics()}, which locks every stripe, gives counts of one moment that add up. Under
+ * <p>Threads that lease at once share no lock and no counter, unless their thread ids fall on
+ * the same stripe. The pool keeps its idle arenas and its figures in stripes (twice the machine's
+ * processors, rounded up to a power of two, at most 64), each with a lock of its own: a thread
+ * leases from and returns to the stripe of its thread id (the next free one if another thread
+ * holds it), so a connection served by one thread, platform or virtual, usually gets back the
+ * arena it returned last, its blocks still in cache. A lease whose stripe has no idle arena looks
+ * for one in the other stripes before it makes a new one (one returned while it looks may be
+ * missed). Arenas belong to stripes, not to threads or carriers: a thread that ends, or a
+ * virtual thread that moves to another carrier, loses none and pins none. The bounds below hold
+ * for the whole pool all the same: each stripe keeps at most its share of them, and a stripe
+ * whose share is used up takes unused share from the others, with all of them locked. With the
+ * defaults that happens only near a bound; with fewer idle arenas allowed than about four per
+ * stripe, returns often take that slow path. A lease and its arena are counted under one lock,
+ * so {@link #statistics()}, which locks every stripe, gives counts of one moment that add up.
+ * Leak detection samples one lease in every 1024 of each stripe. Under
  * {@linkplain Builder#maxLeased(int) maxLeased} every lease also takes a slot from one shared
  * line: the price of a bound on all threads' leases together.
  *
@@ -275,12 +279,20 @@ public final class ArenaPool implements AutoCloseable {
 
     /** Makes the arena of a lease counted by the stripes; see {@link PoolStripes#lease}. */
     private Arena arenaOver(BlockChain idleChain, long serial) {
-        BlockChain chain = idleChain != null ? idleChain : new BlockChain(arenaSettings, budget);
-        LeakWatch watch = leakDetection.watches(serial) ? new LeakWatch(chain, name, onLeak) : null;
+        BlockChain chain = idleChain;
         try {
+            if (chain == null) {
+                chain = new BlockChain(arenaSettings, budget);
+            }
+            LeakWatch watch = leakDetection.watches(serial) ? new LeakWatch(chain, name, onLeak) : null;
             return new Arena(arenaSettings, chain, takeBack, watch);
         } catch (RuntimeException | Error refused) {     // for example, native access denied
-            giveBackOrFree(chain, 0);                      // the lease was counted: so is its end
+            // The lease was counted: so is its end.
+            if (chain != null) {
+                giveBackOrFree(chain, 0);
+            } else {
+                stripes.countReturnOfFreedChain(0);
+            }
             throw refused;
         }
     }
@@ -292,7 +304,17 @@ public final class ArenaPool implements AutoCloseable {
     private void takeBack(BlockChain chain, long usedOfCurrent) {
         try {
             long before = chain.reservedBytes();
-            chain.recycle(usedOfCurrent);          // clears what a reset keeps
+            try {
+                chain.recycle(usedOfCurrent);      // clears what a reset keeps
+            } catch (RuntimeException | Error failed) {     // a block the allocator could not free
+                stripes.countReturnOfFreedChain(chain.reservedBytes());
+                try {
+                    free(List.of(chain), false);
+                } catch (RuntimeException | Error again) {
+                    failed.addSuppressed(again);
+                }
+                throw failed;
+            }
             giveBackOrFree(chain, before - chain.reservedBytes());
         } finally {
             releaseSlot();                      // last: a waiter it wakes finds the chain idle
@@ -319,7 +341,8 @@ public final class ArenaPool implements AutoCloseable {
     }
 
     /**
-     * {@return the number of arenas waiting idle for the next acquire}
+     * {@return the number of arenas waiting idle for the next acquire} It locks every stripe of
+     * the pool, as {@link #statistics()} does.
      *
      * {@snippet :
      * pool.acquire().close();
@@ -378,7 +401,7 @@ public final class ArenaPool implements AutoCloseable {
      * @param waiting           threads waiting in {@code acquire} because
      *                          {@linkplain Builder#maxLeased(int) maxLeased} arenas are leased
      * @param acquires          calls of {@link ArenaPool#acquire()} that returned an arena
-     * @param arenasCreated     arenas made because none was idle
+     * @param arenasCreated     arenas made because the lease found none idle
      * @param arenasFreed       arenas whose blocks were freed, on their return beyond the idle
      *                          bounds, when the budget took their memory back while they were
      *                          idle, when the pool closed, or when they leaked

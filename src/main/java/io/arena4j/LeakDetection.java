@@ -36,7 +36,10 @@ public enum LeakDetection {
     /** No arena is watched. */
     OFF,
 
-    /** One arena in every sampling interval (1024 by default) is watched. */
+    /**
+     * One arena in every sampling interval (1024 by default) is watched: of the standalone
+     * arenas built, and of each stripe's leases of an {@link ArenaPool}.
+     */
     SAMPLED,
 
     /** Every arena is watched: for tests and debugging. */

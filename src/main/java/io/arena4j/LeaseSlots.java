@@ -24,7 +24,9 @@ final class LeaseSlots {
         }
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
+    // Fair: a thread that comes to the line while others lease and return in a tight loop must
+    // not be overtaken on its way in, before it has a place.
+    private final ReentrantLock lock = new ReentrantLock(true);
     // Guarded by lock:
     private final ArrayDeque<Waiter> line = new ArrayDeque<>();
     private int free;
@@ -35,8 +37,7 @@ final class LeaseSlots {
 
     /** Waits for a slot for as long as it takes; an interrupt does not end the wait, and stays set. */
     void acquire() {
-        boolean served = acquire(0, false);
-        assert served : "an untimed wait ends with a slot";
+        acquire(0, false);                   // an untimed wait ends with a slot
     }
 
     /**
@@ -73,11 +74,11 @@ final class LeaseSlots {
         // longest waits and turn them into waits in the past.
         long start = System.nanoTime();
         boolean interrupted = false;
+        boolean granted = false;
         try {
             while (!waiter.served) {
                 long left = nanos - (System.nanoTime() - start);
                 if (timed && left <= 0) {
-                    line.remove(waiter);
                     return false;
                 }
                 try {
@@ -90,8 +91,16 @@ final class LeaseSlots {
                     interrupted = true;       // waits on, in the same place in line
                 }
             }
+            granted = true;
             return true;
         } finally {
+            if (!granted) {                   // timed out, or failed (an Error) while waiting
+                if (waiter.served) {
+                    release();                // a slot handed over too late: to the next waiter
+                } else {
+                    line.remove(waiter);
+                }
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -15,7 +15,7 @@ import java.util.List;
  *
  * <p>Each stripe has its own lock, idle chains, share of the two bounds, and counters. A thread
  * uses the stripe of its thread id, so a connection served by one thread, platform or virtual,
- * leases the chain it gave back last and touches no other stripe. Chains belong to stripes, not
+ * usually leases the chain it gave back last and touches no other stripe. Chains belong to stripes, not
  * to threads or carriers: a thread that ends, or a virtual thread that moves to another carrier,
  * takes nothing with it, and a lease whose stripe has no idle chain takes one from another stripe.
  *
@@ -51,8 +51,8 @@ final class PoolStripes {
 
     /**
      * {@return a stripe count for this machine} Twice its processors, rounded up to a power of
-     * two, so that threads running at once rarely share one; at most 64, so that the bounds'
-     * shares stay large enough to rarely need rebalancing.
+     * two, so that threads running at once rarely share one; at most 64, so that the shares of
+     * the idle bounds do not get much smaller than they must.
      */
     static int stripesForThisMachine() {
         int wanted = Math.min(64, 2 * Runtime.getRuntime().availableProcessors());
@@ -228,7 +228,8 @@ final class PoolStripes {
             if (idleBytes < needed - unusedBytes) {
                 return null;
             }
-            List<BlockChain> given = new ArrayList<>();
+            // Sized first: nothing may fail between a chain leaving idle and its count as freed.
+            List<BlockChain> given = new ArrayList<>(idleChains());
             long taken = 0;
             while (taken < needed && taken < idleBytes) {      // chains are given up whole
                 for (Stripe stripe : stripes) {
@@ -258,7 +259,7 @@ final class PoolStripes {
             if (stripes[0].closed) {
                 throw new IllegalStateException("ArenaPool is already closed");
             }
-            List<BlockChain> all = new ArrayList<>();
+            List<BlockChain> all = new ArrayList<>(idleChains());    // sized first, as in giveUp
             for (Stripe stripe : stripes) {
                 stripe.closed = true;
                 while (stripe.idleChains > 0) {
@@ -270,6 +271,16 @@ final class PoolStripes {
         } finally {
             unlockAll();
         }
+    }
+
+    /**
+     * Counts the end of a lease whose chain the caller frees instead of giving it back: one that
+     * failed to recycle, or a lease that failed before it had a chain ({@code chainBytes} 0).
+     */
+    void countReturnOfFreedChain(long chainBytes) {
+        Stripe stripe = lockCallersStripe();
+        stripe.countReturnFreed(0, chainBytes);
+        stripe.unlock();
     }
 
     /** Counts a leased arena found unreachable, whose blocks were freed. */
@@ -310,6 +321,15 @@ final class PoolStripes {
     /** The counters of {@link #figures()}: what {@link ArenaPool.Statistics} shows of them. */
     record Figures(int leased, int idle, long acquires, long arenasCreated, long arenasFreed, long bytesTrimmed,
                    long leaks, boolean closed) {}
+
+    /** {@return the idle chains of all stripes} With all of them locked. */
+    private int idleChains() {
+        int chains = 0;
+        for (Stripe stripe : stripes) {
+            chains += stripe.idleChains;
+        }
+        return chains;
+    }
 
     private void lockAll() {
         for (Stripe stripe : stripes) {
