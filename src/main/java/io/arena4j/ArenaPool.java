@@ -87,9 +87,10 @@ import javax.management.ObjectName;
  *     threads. It is checked only when an arena needs a new block, never on the allocation fast
  *     path. A block that would cross it first takes memory back from idle arenas, those idle
  *     longest first (in turn from each stripe), then from blocks the arena kept from earlier
- *     rounds and has not used in this one. If the two together cannot make room, nothing is freed: the allocation throws
- *     {@link ArenaLimitException}, whose {@link ArenaLimitException#poolName() poolName()} names
- *     the pool, and the arena and the pool are left as they were.
+ *     rounds and has not used in this one. If the two together cannot make room, nothing is
+ *     freed: the allocation throws {@link ArenaLimitException}, whose
+ *     {@link ArenaLimitException#poolName() poolName()} names the pool, and the arena and the
+ *     pool are left as they were.
  * <li>{@linkplain Builder#maxLeased(int) maxLeased} makes {@link #acquire()} wait while that many
  *     arenas are out, and {@link #acquire(Duration)} wait at most its timeout. Waiters are served
  *     in the order they came, each as an arena comes back; a virtual thread waits without

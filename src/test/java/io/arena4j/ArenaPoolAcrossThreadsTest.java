@@ -101,7 +101,8 @@ class ArenaPoolAcrossThreadsTest {
         if (s.waiting() < 0) {
             return "waiting < 0";
         }
-        if (s.reservedBytes() < 0 || s.reservedBytes() > s.peakReservedBytes() || s.peakReservedBytes() > maxTotalBytes) {
+        if (s.reservedBytes() < 0 || s.reservedBytes() > s.peakReservedBytes()
+                || s.peakReservedBytes() > maxTotalBytes) {
             return "reservedBytes <= peakReservedBytes <= maxTotalBytes broken";
         }
         return null;
@@ -371,7 +372,8 @@ class ArenaPoolAcrossThreadsTest {
             assertEquals(List.of(), failures);
             ArenaPool.Statistics s = pool.statistics();
             int kept = Math.min(maxIdle, threads);
-            assertEquals(kept, s.idle(), "round " + round + ": idle arenas after 16 returns under maxIdle " + maxIdle + ": " + s);
+            assertEquals(kept, s.idle(),
+                    "round " + round + ": idle arenas after 16 returns under maxIdle " + maxIdle + ": " + s);
             assertEquals(threads - kept, s.arenasFreed(), "round " + round + ": " + s);
             assertEquals(kept * BLOCK, s.reservedBytes(), s.toString());
             assertEquals(blocks.outstandingBytes(), s.reservedBytes());
@@ -648,7 +650,8 @@ class ArenaPoolAcrossThreadsTest {
             go.countDown();
             joinAll(threads);
             assertEquals(List.of(), failures);
-            assertTrue(allocated.get() ^ closed.get(), "round " + round + ": allocated " + allocated + ", closed " + closed);
+            assertTrue(allocated.get() ^ closed.get(),
+                    "round " + round + ": allocated " + allocated + ", closed " + closed);
             ArenaPool.Statistics s = pool.statistics();
             assertEquals(0, s.leased(), "round " + round + ": " + s);
             assertEquals(1, s.idle(), "round " + round + ": " + s);
@@ -701,7 +704,8 @@ class ArenaPoolAcrossThreadsTest {
         assertEquals(before, after, "a refused call on a stale lease changed the pool");
         assertTrue(TestSupport.allBytes(live, 0x33), "the current lease's bytes changed");
         current.allocate(64);                                // still usable
-        assertThrows(ArenaPoolExhaustedException.class, () -> pool.acquire(Duration.ZERO), "maxLeased permit given back twice");
+        assertThrows(ArenaPoolExhaustedException.class, () -> pool.acquire(Duration.ZERO),
+                "maxLeased permit given back twice");
         current.close();
         assertEquals(1, pool.idleCount());
         pool.close();
@@ -951,7 +955,8 @@ class ArenaPoolAcrossThreadsTest {
                 a.allocate(10);
                 b.allocate(10);
                 ArenaPool.Statistics before = pool.statistics();
-                for (Duration timeout : List.of(Duration.ZERO, Duration.ofNanos(-1), Duration.ofSeconds(Long.MIN_VALUE))) {
+                for (Duration timeout
+                        : List.of(Duration.ZERO, Duration.ofNanos(-1), Duration.ofSeconds(Long.MIN_VALUE))) {
                     assertThrows(ArenaPoolExhaustedException.class, () -> pool.acquire(timeout));
                 }
                 assertEquals(before, pool.statistics(), "refused acquires changed the figures");

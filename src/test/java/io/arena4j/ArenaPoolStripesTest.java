@@ -118,7 +118,8 @@ class ArenaPoolStripesTest {
             assertTrue(firstBlocksLeased.add(first), "a chain leased twice at once");
             try {
                 for (int i = random.nextInt(1, 7); i > 0; i--) {     // now and then a large slice
-                    MemorySegment slice = arena.allocate(random.nextInt(10) == 0 ? 2 * BLOCK : random.nextLong(1, BLOCK));
+                    long size = random.nextInt(10) == 0 ? 2 * BLOCK : random.nextLong(1, BLOCK);
+                    MemorySegment slice = arena.allocate(size);
                     assertTrue(TestSupport.isZero(slice), "a lease saw another's bytes");
                     slice.fill((byte) 7);
                 }
