@@ -119,7 +119,7 @@ public final class ArenaPool implements AutoCloseable {
     private final PoolBudget budget;
     /** The idle chains and the counters, by stripe. */
     private final PoolStripes stripes;
-    /** A permit per arena that may still be leased under maxLeased; null without that bound. */
+    /** A slot per arena that may still be leased under maxLeased; null without that bound. */
     private final LeaseSlots leaseSlots;
     /** Registered as this pool's platform MXBean, or null. */
     private final ObjectName mxBeanName;
