@@ -1044,7 +1044,9 @@ class ArenaPoolAcrossThreadsTest {
      */
     @Test
     void nativeAllocationFailuresLeakNoBudget() throws Exception {
-        long budget = 6 * BLOCK;
+        // Room for the worst case below, four leases at once each holding a block and asking for
+        // a large one: a smaller budget refuses some of them, rightly, and the test fails.
+        long budget = 4 * 2 * BLOCK;
         CountingBlocks blocks = new CountingBlocks(budget);
         FailingOnThisThread failing = new FailingOnThisThread(blocks);
         ArenaPool pool = ArenaPool.builder()

@@ -37,7 +37,9 @@ class ArenaPoolStripesTest {
     void aStormOfPlatformAndVirtualThreadsKeepsEveryBoundExact(long seed) throws Exception {
         int maxIdle = 5;
         long maxIdleBytes = 7 * BLOCK;
-        long maxTotalBytes = 40 * BLOCK;
+        // Above the 40 or so blocks that 12 leases at once hold on average: the budget still refuses
+        // now and then, but not most leases, which the end of the test checks.
+        long maxTotalBytes = 64 * BLOCK;
         int maxLeased = 12;
         CountingBlocks blocks = new CountingBlocks(maxTotalBytes);
         ArenaPool pool = ArenaPool.builder()
