@@ -66,6 +66,7 @@ final class PoolStripes {
          * @param chain  an idle chain, or null: make a new one, already counted as created
          * @param serial the number of this lease on the stripe that counted it, from 0, for
          *               leak sampling
+         * @return the lease, never null
          */
         T lease(BlockChain chain, long serial);
     }
@@ -81,38 +82,23 @@ final class PoolStripes {
      */
     <T> T lease(Leaser<T> leaser) {
         Stripe stripe = lockCallersStripe();
-        BlockChain chain;
-        long serial = 0;
-        try {
-            refuseIfClosed(stripe);
-            chain = stripe.takeNewest();
-            if (chain != null) {
-                serial = stripe.acquires++;
-            }
-        } finally {
-            stripe.unlock();
-        }
-        if (chain != null) {
-            return leaser.lease(chain, serial);
+        // A closed pool's stripes are empty: the last section below refuses the lease.
+        T leased = leaseNewest(stripe, leaser);
+        if (leased != null) {
+            return leased;
         }
         for (Stripe other : stripes) {
             // A racy look at the count: a stale one only costs a lock for nothing, or a new chain.
             if (other != stripe && other.idleChains > 0) {
                 other.lock();
-                try {
-                    chain = other.takeNewest();
-                    if (chain != null) {
-                        serial = other.acquires++;
-                    }
-                } finally {
-                    other.unlock();
-                }
-                if (chain != null) {
-                    return leaser.lease(chain, serial);
+                leased = leaseNewest(other, leaser);
+                if (leased != null) {
+                    return leased;
                 }
             }
         }
         stripe = lockCallersStripe();
+        long serial;
         try {
             refuseIfClosed(stripe);
             serial = stripe.acquires++;
@@ -121,6 +107,26 @@ final class PoolStripes {
             stripe.unlock();
         }
         return leaser.lease(null, serial);
+    }
+
+    /**
+     * Takes the newest idle chain of {@code stripe}, which the caller has locked, counts its
+     * lease there, and unlocks the stripe.
+     *
+     * @return what {@code leaser} makes of the chain, or null if the stripe had none
+     */
+    private <T> T leaseNewest(Stripe stripe, Leaser<T> leaser) {
+        BlockChain chain;
+        long serial = 0;
+        try {
+            chain = stripe.takeNewest();
+            if (chain != null) {
+                serial = stripe.acquires++;
+            }
+        } finally {
+            stripe.unlock();
+        }
+        return chain == null ? null : leaser.lease(chain, serial);
     }
 
     private static void refuseIfClosed(Stripe stripe) {
