@@ -512,7 +512,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
         addressSpace = scopes.startGeneration(leakWatch);
-        publish();
+        publishFreshRound();
         ScopeStack.rethrow(cleanupFailure);
     }
 
@@ -540,7 +540,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         ensureOwnedByCaller();
         Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
-        publish();
+        publishFreshRound();
         disown();        // publishes everything the arena holds to the thread that claims it next
         ScopeStack.rethrow(cleanupFailure);
     }
@@ -676,6 +676,27 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     /** Publishes the current figures to other threads; called on the owner thread after a change of blocks. */
     private void publish() {
         PUBLISHED.setRelease(this, exactStatistics());
+    }
+
+    /**
+     * Publishes the figures of a round that has handed out nothing yet, unless other threads see
+     * exactly those already. A round that stayed in its first, kept, block published nothing, so
+     * they still see the figures of its start: a server's typical round then ends without
+     * allocating a record or paying a store.
+     */
+    private void publishFreshRound() {
+        assert usage.allocatedBytes(0) == 0 && blockPadding == 0 : "called between rounds";
+        // The owner is the only writer: a plain read gives its own last write.
+        Statistics seen = (Statistics) PUBLISHED.get(this);
+        boolean unchanged = seen == null
+                ? blocks.reservedBytes() == reservedAtStart && blocks.regularBlocks() == regularBlocksAtStart
+                        && blocks.largeBlocks() == largeBlocksAtStart
+                : seen.allocatedBytes() == 0 && seen.paddingBytes() == 0 && seen.unusedTailBytes() == 0
+                        && seen.reservedBytes() == blocks.reservedBytes()
+                        && seen.regularBlocks() == blocks.regularBlocks() && seen.largeBlocks() == blocks.largeBlocks();
+        if (!unchanged) {
+            publish();
+        }
     }
 
     private Statistics exactStatistics() {

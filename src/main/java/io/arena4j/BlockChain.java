@@ -32,6 +32,8 @@ final class BlockChain extends CacheLinePadding {
 
     private final ArenaSettings settings;
     private final long blockSize;
+    /** The regular blocks a reset keeps: retainBytes / blockSize, divided once, not every round. */
+    private final long retainedBlocks;
     /** What this chain and its pool's other chains may hold together. */
     private final BlockBudget budget;
 
@@ -56,6 +58,7 @@ final class BlockChain extends CacheLinePadding {
     BlockChain(ArenaSettings settings, BlockBudget budget) {
         this.settings = settings;
         this.blockSize = settings.blockSize();
+        this.retainedBlocks = settings.retainBytes() / blockSize;
         this.budget = budget;
     }
 
@@ -315,7 +318,7 @@ final class BlockChain extends CacheLinePadding {
         // The round of nearly every lease and reset: at most the first block used, all kept, no
         // large block. rewind() does the same, but is too big for the JIT to inline.
         if (current <= 0 && large.isEmpty() && spareLarge.isEmpty()
-                && regular.size() <= settings.retainBytes() / blockSize) {
+                && regular.size() <= retainedBlocks) {
             changes++;
             if (current == 0) {
                 Block first = regular.getFirst();
@@ -339,7 +342,7 @@ final class BlockChain extends CacheLinePadding {
         if (current >= 0) {
             regular.get(current).used = usedOfCurrent;
         }
-        int keep = Math.max(markBlock + 1, (int) Math.min(regular.size(), retainBytes / blockSize));
+        int keep = Math.max(markBlock + 1, (int) Math.min(regular.size(), retainedBlocks));
         while (regular.size() > keep) {
             free(regular.removeLast());
         }
