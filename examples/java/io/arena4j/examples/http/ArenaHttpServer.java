@@ -70,8 +70,8 @@ public final class ArenaHttpServer implements AutoCloseable {
     /** Request heads larger than this are refused with 431. */
     static final int MAX_HEAD = 8 * 1024;
 
-    /** Request bodies larger than this are refused with 413, in either mode. */
-    static final long MAX_BODY = 256 * 1024;
+    /** Request bodies larger than this are refused with 413 unless {@code --max-body-kib} says otherwise. */
+    static final long DEFAULT_MAX_BODY = 256 * 1024;
 
     /** What a refused request may still send before the server closes on it. */
     static final long MAX_DRAIN = 1 << 20;
@@ -90,10 +90,12 @@ public final class ArenaHttpServer implements AutoCloseable {
      * @param maxConnections how many connections are served at once; more wait to be accepted
      * @param acquireTimeout how long a request waits for an arena while the pool's maxLeased are
      *                       out, before it is answered 503
+     * @param maxBodyBytes   the largest request body served, in either mode; larger ones get 413
      */
-    public record Limits(Duration idleTimeout, Duration writeTimeout, int maxConnections, Duration acquireTimeout) {
+    public record Limits(Duration idleTimeout, Duration writeTimeout, int maxConnections, Duration acquireTimeout,
+                         long maxBodyBytes) {
 
-        /** 10 s to send or read, 1024 connections, 1 s to wait for an arena. */
+        /** 10 s to send or read, 1024 connections, 1 s to wait for an arena, bodies up to 256 KiB. */
         public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), Duration.ofSeconds(10), 1024,
                 Duration.ofSeconds(1));
 
@@ -106,6 +108,14 @@ public final class ArenaHttpServer implements AutoCloseable {
             if (maxConnections <= 0) {
                 throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
             }
+            if (maxBodyBytes < 0) {
+                throw new IllegalArgumentException("maxBodyBytes must not be negative: " + maxBodyBytes);
+            }
+        }
+
+        /** The limits with bodies up to {@link ArenaHttpServer#DEFAULT_MAX_BODY} bytes. */
+        public Limits(Duration idleTimeout, Duration writeTimeout, int maxConnections, Duration acquireTimeout) {
+            this(idleTimeout, writeTimeout, maxConnections, acquireTimeout, DEFAULT_MAX_BODY);
         }
 
         private static boolean isPositive(Duration duration) {
@@ -420,7 +430,7 @@ public final class ArenaHttpServer implements AutoCloseable {
 
         /** A body of {@code length} bytes: what was read with the head, then straight from the socket. */
         private MemorySegment readBody(long length) throws IOException, BodyTooLargeException {
-            if (length > MAX_BODY) {
+            if (length > limits.maxBodyBytes()) {
                 throw new BodyTooLargeException();
             }
             MemorySegment body = allocator.allocate(length);
@@ -458,11 +468,11 @@ public final class ArenaHttpServer implements AutoCloseable {
                 if (size < 0) {
                     return null;
                 }
-                if (size > MAX_BODY - length) {
+                if (size > limits.maxBodyBytes() - length) {
                     throw new BodyTooLargeException();
                 }
                 if (length + size > body.byteSize()) {
-                    body = grow(body, Math.min(MAX_BODY, Math.max(length + size, 2 * body.byteSize())));
+                    body = grow(body, Math.min(limits.maxBodyBytes(), Math.max(length + size, 2 * body.byteSize())));
                 }
                 if (!readInto(body, length, size)) {
                     return null;
@@ -659,7 +669,7 @@ public final class ArenaHttpServer implements AutoCloseable {
         }
     }
 
-    /** A body larger than {@link #MAX_BODY}: the request gets 413. */
+    /** A body larger than {@link Limits#maxBodyBytes()}: the request gets 413. */
     private static final class BodyTooLargeException extends Exception {
         BodyTooLargeException() {
             super(null, null, false, false);
@@ -701,18 +711,41 @@ public final class ArenaHttpServer implements AutoCloseable {
         pool.close();
     }
 
-    /** Each connection's arena may hold at most this much native memory. */
-    static final long ARENA_MAX_BYTES = 1 << 20;
+    /**
+     * What one request's arena may hold at most: its head buffer and answer, and a body of
+     * {@code maxBodyBytes}, which a chunked body may need twice while its slice grows by copying.
+     * At least 1 MiB.
+     */
+    static long arenaMaxBytes(long maxBodyBytes) {
+        return Math.max(1 << 20, 2 * maxBodyBytes + (256 << 10));
+    }
 
     /** The pool's maxTotalBytes, in MiB, unless {@code --max-total-mib} says otherwise. */
     static final long DEFAULT_MAX_TOTAL_MIB = 256;
+
+    /** The largest {@code --max-body-kib}: 1 GiB. */
+    static final long MAX_BODY_KIB = 1 << 20;
 
     /** Arenas leased at once unless {@code --max-leased} says otherwise. */
     static final int DEFAULT_MAX_LEASED = 512;
 
     private static final String USAGE = "usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
             + " [--max-connections " + Limits.DEFAULT.maxConnections() + "] [--max-leased " + DEFAULT_MAX_LEASED
-            + "] [--max-total-mib " + DEFAULT_MAX_TOTAL_MIB + "]";
+            + "] [--max-total-mib " + DEFAULT_MAX_TOTAL_MIB + "] [--max-body-kib " + (DEFAULT_MAX_BODY >> 10) + "]";
+
+    private static final String HELP = USAGE + """
+
+              --host             the address to listen on
+              --port             the port to listen on; 0 picks a free one
+              --mode             arena: each request's memory comes from a leased arena and is freed
+                                 when it ends; heap: a new byte[] per buffer, freed by the collector
+              --max-connections  connections served at once; more wait in the kernel's backlog
+              --max-leased       arena mode: arenas leased at once; a request that finds none
+                                 within 1 s is answered 503
+              --max-total-mib    arena mode: native memory of all arenas together; a request
+                                 beyond it is answered 503
+              --max-body-kib     the largest request body served; larger ones are answered 413
+            """;
 
     /** The command line, parsed: where to listen, the mode, the limits, and the pool to build. */
     record Options(InetSocketAddress address, Mode mode, Limits limits, ArenaPool.Builder pool) {}
@@ -729,6 +762,7 @@ public final class ArenaHttpServer implements AutoCloseable {
         int maxConnections = Limits.DEFAULT.maxConnections();
         int maxLeased = DEFAULT_MAX_LEASED;
         long maxTotalMib = DEFAULT_MAX_TOTAL_MIB;
+        long maxBodyKib = DEFAULT_MAX_BODY >> 10;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--host" -> host = valueOf(args, i);
@@ -741,6 +775,7 @@ public final class ArenaHttpServer implements AutoCloseable {
                 case "--max-connections" -> maxConnections = (int) numberOf(args, i, 1, Integer.MAX_VALUE);
                 case "--max-leased" -> maxLeased = (int) numberOf(args, i, 1, Integer.MAX_VALUE);
                 case "--max-total-mib" -> maxTotalMib = numberOf(args, i, 1, Long.MAX_VALUE >> 20);
+                case "--max-body-kib" -> maxBodyKib = numberOf(args, i, 0, MAX_BODY_KIB);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -749,8 +784,9 @@ public final class ArenaHttpServer implements AutoCloseable {
             throw new IllegalArgumentException("--host " + host + " does not resolve");
         }
         Limits limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections,
-                Limits.DEFAULT.acquireTimeout());
-        ArenaPool.Builder pool = ArenaPool.builder().arenas(Arena.builder().maxBytes(ARENA_MAX_BYTES)).name("http")
+                Limits.DEFAULT.acquireTimeout(), maxBodyKib << 10);
+        ArenaPool.Builder pool = ArenaPool.builder()
+                .arenas(Arena.builder().maxBytes(arenaMaxBytes(limits.maxBodyBytes()))).name("http")
                 .maxIdle(256)
                 .maxIdleBytes(32 << 20).maxLeased(maxLeased).maxTotalBytes(maxTotalMib << 20);
         return new Options(address, mode, limits, pool);
@@ -785,7 +821,7 @@ public final class ArenaHttpServer implements AutoCloseable {
      */
     public static void main(String[] args) throws Exception {
         if (java.util.Arrays.asList(args).contains("--help")) {
-            System.out.println(USAGE);
+            System.out.print(HELP);
             return;
         }
         Options options;

@@ -26,7 +26,8 @@ class ArenaHttpServerOptionsTest {
     @Test
     void everyOptionReachesTheServerOrItsPool() {
         ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--host", "localhost", "--port", "0",
-            "--mode", "heap", "--max-connections", "7", "--max-leased", "3", "--max-total-mib", "2"});
+            "--mode", "heap", "--max-connections", "7", "--max-leased", "3", "--max-total-mib", "2",
+            "--max-body-kib", "1024"});
         assertEquals("localhost", options.address().getHostString());
         assertTrue(options.address().getAddress().isLoopbackAddress(), options.address().toString());
         assertEquals(0, options.address().getPort());
@@ -35,6 +36,27 @@ class ArenaHttpServerOptionsTest {
         assertEquals(ArenaHttpServer.Limits.DEFAULT.acquireTimeout(), options.limits().acquireTimeout());
         assertTrue(describe(options.pool()).endsWith(", maxTotalBytes=2097152, maxLeased=3]"),
                 describe(options.pool()));
+        assertEquals(1 << 20, options.limits().maxBodyBytes());
+    }
+
+    /** An arena holds a body of the limit, twice while a chunked one grows, beside its head and answer. */
+    @ParameterizedTest
+    @CsvSource({"0, 1048576", "256, 1048576", "1024, 2359296", "1048576, 2147745792"})
+    void eachArenaHoldsTheLargestBodyTwice(long maxBodyKib, long arenaMaxBytes) {
+        ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--max-body-kib", "" + maxBodyKib});
+        assertEquals(maxBodyKib << 10, options.limits().maxBodyBytes());
+        assertEquals(arenaMaxBytes, ArenaHttpServer.arenaMaxBytes(options.limits().maxBodyBytes()));
+    }
+
+    @Test
+    void thePoolsArenasStopAtTheLimitThatFollowsTheBody() {
+        ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--max-body-kib", "1024"});
+        try (ArenaPool pool = options.pool().registerMXBean(false).build();
+             io.arena4j.Arena arena = pool.acquire()) {
+            arena.allocate(2 << 20);                     // a 1 MiB body, twice
+            arena.allocate(64 << 10);                    // head and answer
+            assertThrows(io.arena4j.ArenaLimitException.class, () -> arena.allocate(256 << 10));
+        }
     }
 
     @ParameterizedTest
@@ -51,6 +73,8 @@ class ArenaHttpServerOptionsTest {
         "--max-connections 0       | --max-connections needs a whole number from 1 to 2147483647, not 0",
         "--max-leased 2147483648   | --max-leased needs a whole number from 1 to 2147483647, not 2147483648",
         "--max-total-mib 0         | --max-total-mib needs a whole number from 1 to 8796093022207, not 0",
+        "--max-body-kib -1         | --max-body-kib needs a whole number from 0 to 1048576, not -1",
+        "--max-body-kib 1048577    | --max-body-kib needs a whole number from 0 to 1048576, not 1048577",
         "--max-total-mib 8796093022208 | --max-total-mib needs a whole number from 1 to 8796093022207, not 8796093022208",
     })
     void aBadOptionIsRefusedByName(String line, String message) {

@@ -221,7 +221,7 @@ class ArenaHttpServerTest {
     void chunkedBodiesArriveWholeWhateverTheirChunks(ArenaHttpServer.Mode mode) throws Exception {
         start(mode);
         SplittableRandom random = new SplittableRandom(11);
-        for (int length : new int[] {0, 1, 100, 5000, 70_000, (int) ArenaHttpServer.MAX_BODY}) {
+        for (int length : new int[] {0, 1, 100, 5000, 70_000, (int) ArenaHttpServer.DEFAULT_MAX_BODY}) {
             byte[] content = new byte[length];
             random.nextBytes(content);
             String answer = rawAscii("POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -230,6 +230,42 @@ class ArenaHttpServerTest {
             assertTrue(answer.contains("\"bodyBytes\":" + length + ",\"bodyCrc32\":" + crc32(content)),
                     length + " bytes -> " + answer);
         }
+    }
+
+    /**
+     * The load test's body sizes, up to a limit raised to 1 MiB, framed by Content-Length and
+     * chunked, several on one connection so that a kept chain serves the next body; one byte over
+     * the limit gets 413 either way.
+     */
+    @ParameterizedTest
+    @EnumSource(ArenaHttpServer.Mode.class)
+    void bodiesOfEverySizeUpToTheRaisedLimitArriveWholeBothWaysFramed(ArenaHttpServer.Mode mode) throws Exception {
+        long maxBody = 1 << 20;
+        start(mode, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), 1024,
+                Duration.ofSeconds(1), maxBody), ArenaPool.builder()
+                .arenas(io.arena4j.Arena.builder().maxBytes(ArenaHttpServer.arenaMaxBytes(maxBody))).maxIdle(MAX_IDLE)
+                .maxIdleBytes(MAX_IDLE_BYTES));
+        SplittableRandom random = new SplittableRandom(23);
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            for (int length : new int[] {0, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 16 << 10, 0}) {
+                byte[] content = new byte[length];
+                random.nextBytes(content);
+                String expected = "\"bodyBytes\":" + length + ",\"bodyCrc32\":" + crc32(content);
+                String sized = exchange(socket, "POST /upload HTTP/1.1\r\nContent-Length: " + length + "\r\n\r\n"
+                        + new String(content, StandardCharsets.ISO_8859_1));
+                assertTrue(sized.startsWith("HTTP/1.1 200 ") && sized.contains(expected), length + " bytes -> " + sized);
+                String chunked = exchange(socket, "POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + chunked(content, random));
+                assertTrue(chunked.startsWith("HTTP/1.1 200 ") && chunked.contains(expected),
+                        length + " bytes, chunked -> " + chunked);
+            }
+        }
+        String tooLarge = rawAscii("POST / HTTP/1.1\r\nContent-Length: " + (maxBody + 1) + "\r\n\r\n");
+        assertTrue(tooLarge.startsWith("HTTP/1.1 413 "), tooLarge);
+        String tooLargeChunked = rawAscii("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Long.toHexString(maxBody) + "\r\n" + "x".repeat((int) maxBody) + "\r\n1\r\n");
+        assertTrue(tooLargeChunked.startsWith("HTTP/1.1 413 "), tooLargeChunked);
     }
 
     @ParameterizedTest
@@ -246,7 +282,7 @@ class ArenaHttpServerTest {
             assertTrue(answer.startsWith("HTTP/1.1 400 "), invalid + " -> " + answer);
         }
         String tooMuch = rawAscii("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                + Long.toHexString(ArenaHttpServer.MAX_BODY + 1) + "\r\n");
+                + Long.toHexString(ArenaHttpServer.DEFAULT_MAX_BODY + 1) + "\r\n");
         assertTrue(tooMuch.startsWith("HTTP/1.1 413 "), tooMuch);
         assertTrue(rawAscii("GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200 "));
     }
