@@ -393,7 +393,14 @@ public final class ArenaHttpServer implements AutoCloseable {
             MemorySegment body;
             try {
                 head = RequestHead.parse(inbound, end);
-                body = isChunked(head) ? readChunkedBody() : readBody(contentLength(head));
+                if (isChunked(head)) {
+                    // Reading chunk lines may move bytes to the front of the buffer, over the
+                    // head's: the head is parsed again from a copy of its own first.
+                    head = RequestHead.parse(copyOfHead(end), end);
+                    body = readChunkedBody();
+                } else {
+                    body = readBody(contentLength(head));
+                }
             } catch (RequestHead.MalformedException e) {
                 respondAndClose("400 Bad Request");
                 return false;
@@ -410,6 +417,11 @@ public final class ArenaHttpServer implements AutoCloseable {
                 return false;
             }
             return true;
+        }
+
+        /** The head's {@code end} bytes, out of the buffer, in the request's memory. */
+        private MemorySegment copyOfHead(long end) {
+            return allocator.allocate(end).copyFrom(inbound.asSlice(0, end));
         }
 
         /** Moves the bytes of the next request, read with the last one, to the front of the buffer. */
@@ -713,11 +725,12 @@ public final class ArenaHttpServer implements AutoCloseable {
 
     /**
      * What one request's arena may hold at most: its head buffer and answer, and a body of
-     * {@code maxBodyBytes}, which a chunked body may need twice while its slice grows by copying.
-     * At least 1 MiB.
+     * {@code maxBodyBytes}. A chunked body may need almost three times that: its slice doubles as
+     * it grows by copying, and each copy it leaves stays alive until the request ends. At least
+     * 1 MiB.
      */
     static long arenaMaxBytes(long maxBodyBytes) {
-        return Math.max(1 << 20, 2 * maxBodyBytes + (256 << 10));
+        return Math.max(1 << 20, 3 * maxBodyBytes + (256 << 10));
     }
 
     /** The pool's maxTotalBytes, in MiB, unless {@code --max-total-mib} says otherwise. */
@@ -793,7 +806,7 @@ public final class ArenaHttpServer implements AutoCloseable {
     }
 
     /** The value that follows the option at {@code i}: an option last on the line has none. */
-    private static String valueOf(String[] args, int i) {
+    static String valueOf(String[] args, int i) {
         if (i + 1 == args.length) {
             throw new IllegalArgumentException(args[i] + " needs a value");
         }
@@ -801,7 +814,7 @@ public final class ArenaHttpServer implements AutoCloseable {
     }
 
     /** The value after the option at {@code i}, if it is a whole number from {@code min} to {@code max}. */
-    private static long numberOf(String[] args, int i, long min, long max) {
+    static long numberOf(String[] args, int i, long min, long max) {
         String value = valueOf(args, i);
         try {
             long number = Long.parseLong(value);

@@ -39,9 +39,9 @@ class ArenaHttpServerOptionsTest {
         assertEquals(1 << 20, options.limits().maxBodyBytes());
     }
 
-    /** An arena holds a body of the limit, twice while a chunked one grows, beside its head and answer. */
+    /** An arena holds a body of the limit, three times while a chunked one grows, beside its head and answer. */
     @ParameterizedTest
-    @CsvSource({"0, 1048576", "256, 1048576", "1024, 2359296", "1048576, 2147745792"})
+    @CsvSource({"0, 1048576", "256, 1048576", "1024, 3407872", "1048576, 3221487616"})
     void eachArenaHoldsTheLargestBodyTwice(long maxBodyKib, long arenaMaxBytes) {
         ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--max-body-kib", "" + maxBodyKib});
         assertEquals(maxBodyKib << 10, options.limits().maxBodyBytes());
@@ -53,7 +53,7 @@ class ArenaHttpServerOptionsTest {
         ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--max-body-kib", "1024"});
         try (ArenaPool pool = options.pool().registerMXBean(false).build();
              io.arena4j.Arena arena = pool.acquire()) {
-            arena.allocate(2 << 20);                     // a 1 MiB body, twice
+            arena.allocate(3 << 20);                     // a 1 MiB body, three times
             arena.allocate(64 << 10);                    // head and answer
             assertThrows(io.arena4j.ArenaLimitException.class, () -> arena.allocate(256 << 10));
         }
