@@ -91,6 +91,26 @@ class ArenaHttpServerOptionsTest {
         assertEquals("--host no such host does not resolve", e.getMessage());
     }
 
+    /** main() asks for platform pollers (usePlatformPollersUnlessTold), never over the command line's choice. */
+    @Test
+    void theServerDefaultsToPlatformPollersAndKeepsAModeItWasGiven() {
+        String before = System.getProperty("jdk.pollerMode");
+        try {
+            System.clearProperty("jdk.pollerMode");
+            ArenaHttpServer.usePlatformPollersUnlessTold();
+            assertEquals("1", System.getProperty("jdk.pollerMode"));
+            System.setProperty("jdk.pollerMode", "2");
+            ArenaHttpServer.usePlatformPollersUnlessTold();
+            assertEquals("2", System.getProperty("jdk.pollerMode"));
+        } finally {
+            if (before == null) {
+                System.clearProperty("jdk.pollerMode");
+            } else {
+                System.setProperty("jdk.pollerMode", before);
+            }
+        }
+    }
+
     /** The pool the options would build, as its toString describes its settings; closed again at once. */
     private static String describe(ArenaPool.Builder settings) {
         try (ArenaPool pool = settings.registerMXBean(false).build()) {
