@@ -843,6 +843,18 @@ public final class ArenaHttpServer implements AutoCloseable {
                 + value);
     }
 
+    /** What {@code parse} makes of {@code args}; if it refuses them, prints why and the usage and exits with 2. */
+    static <T> T parseOrExit(String[] args, java.util.function.Function<String[], T> parse, String usage) {
+        try {
+            return parse.apply(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println(usage);
+            System.exit(2);
+            throw e;     // exit does not return, but the compiler cannot know that
+        }
+    }
+
     /**
      * Makes the JDK wait for socket readiness on platform threads ({@code jdk.pollerMode=1})
      * unless the command line chose a mode; called before the first virtual thread does I/O,
@@ -875,15 +887,7 @@ public final class ArenaHttpServer implements AutoCloseable {
             return;
         }
         usePlatformPollersUnlessTold();
-        Options options;
-        try {
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println(USAGE);
-            System.exit(2);
-            return;     // exit does not return, but the compiler cannot know that
-        }
+        Options options = parseOrExit(args, ArenaHttpServer::parse, USAGE);
         ArenaPool pool = options.pool().build();
         ArenaHttpServer server = start(options.address(), options.mode(), pool, options.limits());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -312,15 +312,7 @@ public final class NettyHttpServer implements AutoCloseable {
             System.out.println(USAGE);
             return;
         }
-        Options options;
-        try {
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println(USAGE);
-            System.exit(2);
-            return;
-        }
+        Options options = ArenaHttpServer.parseOrExit(args, NettyHttpServer::parse, USAGE);
         NettyHttpServer server = start(options.address(), options.body(), options.allocator(),
                 options.maxBodyBytes());
         System.err.println("listening on " + options.address() + ", body " + options.body() + ", allocator "
