@@ -3,6 +3,7 @@ package io.arena4j;
 import static io.arena4j.TestSupport.onAnotherThread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -133,6 +134,27 @@ class ArenaStatisticsTest {
             assertNull(onAnotherThread(() -> seen[0] = figures(arena)));
             assertEquals(owners, seen[0]);
             assertTrue(arena.toString().contains("padding=15, unusedTails=80"), arena.toString());
+        }
+    }
+
+    /**
+     * After every reset another thread reads the owner's figures of a fresh round; after a round
+     * that stayed in its kept block, the very record it read before, since nothing changed.
+     */
+    @Test
+    void afterAResetAnotherThreadReadsAFreshRoundAndNoRecordIsMadeWhenNothingChanged() throws Exception {
+        try (Arena arena = Arena.builder().blockSize(BLOCK).retainBytes(BLOCK).build()) {
+            Arena.Statistics[] seen = new Arena.Statistics[2];
+            allocateTimes(arena, 5, 1000);            // into a second block, which the reset frees
+            arena.reset();
+            assertNull(onAnotherThread(() -> seen[0] = arena.statistics()));
+            assertEquals(arena.statistics(), seen[0]);
+            assertEquals(new Arena.Statistics(0, 0, 0, BLOCK, 1, 0), seen[0]);
+            arena.allocate(100);                      // in the kept block only
+            arena.reset();
+            assertNull(onAnotherThread(() -> seen[1] = arena.statistics()));
+            assertEquals(arena.statistics(), seen[1]);
+            assertSame(seen[0], seen[1]);
         }
     }
 }

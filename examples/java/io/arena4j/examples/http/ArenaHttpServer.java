@@ -108,8 +108,9 @@ public final class ArenaHttpServer implements AutoCloseable {
             if (maxConnections <= 0) {
                 throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
             }
-            if (maxBodyBytes < 0) {
-                throw new IllegalArgumentException("maxBodyBytes must not be negative: " + maxBodyBytes);
+            if (maxBodyBytes < 0 || maxBodyBytes > MAX_BODY_KIB << 10) {
+                throw new IllegalArgumentException("maxBodyBytes must be from 0 to " + (MAX_BODY_KIB << 10) + ": "
+                        + maxBodyBytes);
             }
         }
 
@@ -811,6 +812,11 @@ public final class ArenaHttpServer implements AutoCloseable {
         InetSocketAddress address = new InetSocketAddress(host, port);
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("--host " + host + " does not resolve");
+        }
+        if (arenaMaxBytes(maxBodyKib << 10) > maxTotalMib << 20) {
+            // Such a body would be refused by the pool's budget (503), never served.
+            throw new IllegalArgumentException("--max-body-kib " + maxBodyKib + " needs arenas of up to "
+                    + (arenaMaxBytes(maxBodyKib << 10) >> 20) + " MiB, more than --max-total-mib " + maxTotalMib);
         }
         Limits limits = new Limits(Limits.DEFAULT.idleTimeout(), Limits.DEFAULT.writeTimeout(), maxConnections,
                 Limits.DEFAULT.acquireTimeout(), maxBodyKib << 10);

@@ -5,6 +5,7 @@ import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -34,7 +35,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.zip.CRC32;
 
 /**
@@ -106,11 +106,12 @@ public final class NettyHttpServer implements AutoCloseable {
                             } else {
                                 pipeline.addLast(new StreamedBody(maxBodyBytes));
                             }
+                            pipeline.addLast(new CloseOnFailure());
                         }
                     })
                     .bind(address).sync().channel();
             return new NettyHttpServer(group, listener);
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (Throwable e) {     // bind() rethrows a BindException it does not declare
             group.shutdownGracefully();
             throw e;
         }
@@ -131,10 +132,12 @@ public final class NettyHttpServer implements AutoCloseable {
     /** The aggregated body: the whole request in one buffer, then its CRC-32. */
     private static final class AggregatedBody extends SimpleChannelInboundHandler<FullHttpRequest> {
         /**
-         * The header fields each request came with, in order: the aggregator adds Content-Length
-         * to a request without one, and the answer counts what the client sent.
+         * The header fields the last request came with: the aggregator adds Content-Length to a
+         * request without one, and the answer counts what the client sent. One field is enough:
+         * the aggregator hands on each request, or answers it itself (413, 417), before the next
+         * request's head reaches the counter.
          */
-        private final ArrayDeque<Integer> headerCounts = new ArrayDeque<>();
+        private int headerCount;
         private long served;
 
         /** The handler, before the aggregator, that counts each request's header fields. */
@@ -143,7 +146,7 @@ public final class NettyHttpServer implements AutoCloseable {
                 @Override
                 public void channelRead(ChannelHandlerContext context, Object message) {
                     if (message instanceof HttpRequest head) {
-                        headerCounts.add(head.headers().size());
+                        headerCount = head.headers().size();
                     }
                     context.fireChannelRead(message);
                 }
@@ -152,14 +155,25 @@ public final class NettyHttpServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
-            Integer headers = headerCounts.poll();
-            if (request.decoderResult().isFailure() || headers == null) {
+            int headers = headerCount;
+            if (request.decoderResult().isFailure()) {
                 refuse(context, HttpResponseStatus.BAD_REQUEST);
                 return;
             }
             CRC32 crc = new CRC32();
             update(crc, request.content());
             respond(context, request, headers, request.content().readableBytes(), crc.getValue(), ++served);
+        }
+    }
+
+    /**
+     * Closes a connection whose read or write failed (a client that reset it, say), as the arena
+     * server does, instead of Netty's warning with a stack trace for each.
+     */
+    private static final class CloseOnFailure extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            context.close();
         }
     }
 
@@ -199,8 +213,7 @@ public final class NettyHttpServer implements AutoCloseable {
                 }
                 update(crc, piece.content());
                 if (piece instanceof LastHttpContent) {
-                    respond(context, request, request.headers().size(), bodyBytes, bodyBytes == 0 ? 0 : crc.getValue(),
-                            ++served);
+                    respond(context, request, request.headers().size(), bodyBytes, crc.getValue(), ++served);
                     request = null;
                 }
             }
@@ -236,8 +249,7 @@ public final class NettyHttpServer implements AutoCloseable {
     }
 
     private static void refuse(ChannelHandlerContext context, HttpResponseStatus status) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                context.alloc().buffer(0));
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -26,7 +26,7 @@ class ArenaHttpServerOptionsTest {
     @Test
     void everyOptionReachesTheServerOrItsPool() {
         ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--host", "localhost", "--port", "0",
-            "--mode", "heap", "--max-connections", "7", "--max-leased", "3", "--max-total-mib", "2",
+            "--mode", "heap", "--max-connections", "7", "--max-leased", "3", "--max-total-mib", "4",
             "--max-body-kib", "1024"});
         assertEquals("localhost", options.address().getHostString());
         assertTrue(options.address().getAddress().isLoopbackAddress(), options.address().toString());
@@ -34,7 +34,7 @@ class ArenaHttpServerOptionsTest {
         assertEquals(ArenaHttpServer.Mode.HEAP, options.mode());
         assertEquals(7, options.limits().maxConnections());
         assertEquals(ArenaHttpServer.Limits.DEFAULT.acquireTimeout(), options.limits().acquireTimeout());
-        assertTrue(describe(options.pool()).endsWith(", maxTotalBytes=2097152, maxLeased=3]"),
+        assertTrue(describe(options.pool()).endsWith(", maxTotalBytes=4194304, maxLeased=3]"),
                 describe(options.pool()));
         assertEquals(1 << 20, options.limits().maxBodyBytes());
     }
@@ -42,8 +42,9 @@ class ArenaHttpServerOptionsTest {
     /** An arena holds a body of the limit, three times while a chunked one grows, beside its head and answer. */
     @ParameterizedTest
     @CsvSource({"0, 1048576", "256, 1048576", "1024, 3407872", "1048576, 3221487616"})
-    void eachArenaHoldsTheLargestBodyTwice(long maxBodyKib, long arenaMaxBytes) {
-        ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--max-body-kib", "" + maxBodyKib});
+    void eachArenaHoldsTheLargestBodyThreeTimes(long maxBodyKib, long arenaMaxBytes) {
+        ArenaHttpServer.Options options = ArenaHttpServer.parse(new String[] {"--max-body-kib", "" + maxBodyKib,
+            "--max-total-mib", "4096"});
         assertEquals(maxBodyKib << 10, options.limits().maxBodyBytes());
         assertEquals(arenaMaxBytes, ArenaHttpServer.arenaMaxBytes(options.limits().maxBodyBytes()));
     }
@@ -75,6 +76,8 @@ class ArenaHttpServerOptionsTest {
         "--max-total-mib 0         | --max-total-mib needs a whole number from 1 to 8796093022207, not 0",
         "--max-body-kib -1         | --max-body-kib needs a whole number from 0 to 1048576, not -1",
         "--max-body-kib 1048577    | --max-body-kib needs a whole number from 0 to 1048576, not 1048577",
+        "--max-body-kib 131072     | --max-body-kib 131072 needs arenas of up to 384 MiB,"
+                + " more than --max-total-mib 256",
         "--max-total-mib 8796093022208 | --max-total-mib needs a whole number from 1 to 8796093022207, not 8796093022208",
     })
     void aBadOptionIsRefusedByName(String line, String message) {

@@ -230,7 +230,7 @@ class ArenaHttpServerTest {
         long maxBody = 1 << 20;
         start(mode, new ArenaHttpServer.Limits(Duration.ofSeconds(30), Duration.ofSeconds(30), 1024,
                 Duration.ofSeconds(1), maxBody), ArenaPool.builder()
-                .arenas(io.arena4j.Arena.builder().maxBytes(ArenaHttpServer.arenaMaxBytes(maxBody))).maxIdle(MAX_IDLE)
+                .arenas(ArenaHttpServer.arenaSettings(maxBody)).maxIdle(MAX_IDLE)
                 .maxIdleBytes(MAX_IDLE_BYTES));
         SplittableRandom random = new SplittableRandom(23);
         try (Socket socket = new Socket("127.0.0.1", server.port())) {

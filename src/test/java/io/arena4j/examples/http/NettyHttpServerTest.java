@@ -62,7 +62,7 @@ class NettyHttpServerTest {
             throws Exception {
         netty = NettyHttpServer.start(new InetSocketAddress("127.0.0.1", 0), body, allocator, MAX_BODY);
         reference = ArenaHttpServer.start(new InetSocketAddress("127.0.0.1", 0), ArenaHttpServer.Mode.ARENA,
-                ArenaPool.builder().arenas(io.arena4j.Arena.builder().maxBytes(ArenaHttpServer.arenaMaxBytes(MAX_BODY)))
+                ArenaPool.builder().arenas(ArenaHttpServer.arenaSettings(MAX_BODY))
                         .registerMXBean(false).build(),
                 new ArenaHttpServer.Limits(java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(30), 16,
                         java.time.Duration.ofSeconds(1), MAX_BODY));
@@ -103,6 +103,21 @@ class NettyHttpServerTest {
         }
         try (Socket socket = connect()) {
             assertTrue(exchange(socket, "GET /after HTTP/1.1\r\n\r\n").contains("\"target\":\"/after\""));
+        }
+    }
+
+    /** The aggregator answers 413 itself and keeps the connection: the next answer still counts its own headers. */
+    @ParameterizedTest
+    @CsvSource({"AGGREGATE, POOLED", "AGGREGATE, ADAPTIVE"})
+    void afterA413OnAKeptConnectionTheNextAnswerCountsItsOwnHeaders(NettyHttpServer.Body body,
+            NettyHttpServer.Allocator allocator) throws Exception {
+        netty = NettyHttpServer.start(new InetSocketAddress("127.0.0.1", 0), body, allocator, 1000);
+        try (Socket socket = connect()) {
+            String refused = exchange(socket, "POST / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 1001\r\n\r\n"
+                    + "x".repeat(1001));          // read and dropped by the aggregator, which keeps the connection
+            assertTrue(refused.startsWith("HTTP/1.1 413 "), refused);
+            String next = exchange(socket, "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(next.contains("\"target\":\"/next\",\"headers\":1,"), next);
         }
     }
 
