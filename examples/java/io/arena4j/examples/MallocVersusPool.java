@@ -276,18 +276,20 @@ public final class MallocVersusPool {
             if (option.equals("--help") || option.equals("-h")) {
                 return null;
             }
+            // An option nobody knows is named as such, even last on the line, before any value is looked for.
+            if (!List.of("--rounds", "--count", "--size", "--contenders").contains(option)) {
+                throw new IllegalArgumentException("unknown option: " + option);
+            }
             if (i + 1 == args.length) {
-                throw new IllegalArgumentException(option.startsWith("--") && !option.equals("--")
-                        ? option + " needs a value" : "unknown option: " + option);
+                throw new IllegalArgumentException(option + " needs a value");
             }
             String value = args[++i];
             switch (option) {
                 case "--rounds" -> rounds = positive(option, value);
                 case "--count" -> count = positive(option, value);
                 case "--size" -> size = positive(option, value);
-                case "--contenders" -> contenders = Arrays.stream(value.split(",")).map(String::trim)
+                default -> contenders = Arrays.stream(value.split(",")).map(String::trim)
                         .map(Contender::byOption).distinct().toList();
-                default -> throw new IllegalArgumentException("unknown option: " + option);
             }
         }
         return new Options(rounds, count, size, contenders);

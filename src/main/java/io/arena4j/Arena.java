@@ -745,7 +745,8 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         return "Arena[allocated=" + figures.allocatedBytes()
                 + ", padding=" + figures.paddingBytes() + ", unusedTails=" + figures.unusedTailBytes()
                 + ", reserved=" + figures.reservedBytes() + " in " + figures.blockCount()
-                + " blocks (" + figures.regularBlocks() + " regular, " + figures.largeBlocks() + " large)"
+                + (figures.blockCount() == 1 ? " block (" : " blocks (") + figures.regularBlocks() + " regular, "
+                + figures.largeBlocks() + " large)"
                 + ", " + settings + (figures == CLOSED ? ", closed" : ", owner=" + ownerName()) + "]";
     }
 

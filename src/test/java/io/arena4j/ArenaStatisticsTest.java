@@ -157,4 +157,15 @@ class ArenaStatisticsTest {
             assertSame(seen[0], seen[1]);
         }
     }
+
+    @Test
+    void toStringCountsBlocksInGoodEnglish() {
+        try (Arena arena = arena()) {
+            assertTrue(arena.toString().contains("reserved=0 in 0 blocks (0 regular, 0 large)"), arena.toString());
+            arena.allocate(1);
+            assertTrue(arena.toString().contains("reserved=4096 in 1 block (1 regular, 0 large)"), arena.toString());
+            allocateTimes(arena, 5, 1000);
+            assertTrue(arena.toString().contains("reserved=8192 in 2 blocks (2 regular, 0 large)"), arena.toString());
+        }
+    }
 }

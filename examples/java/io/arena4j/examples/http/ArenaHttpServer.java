@@ -899,7 +899,8 @@ public final class ArenaHttpServer implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.close();
-                System.err.println("stopped after " + server.requests() + " requests");
+                long answered = server.requests();
+                System.err.println("stopped after " + answered + (answered == 1 ? " request" : " requests"));
             } catch (IOException e) {
                 System.err.println("stopping: " + e);
             }

@@ -1,6 +1,7 @@
 package io.arena4j.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class MallocVersusPoolTest {
@@ -84,5 +86,18 @@ class MallocVersusPoolTest {
         assertTrue(run.err().startsWith("error: "), run.err());
         assertTrue(run.err().contains("usage:"), run.err());
         assertEquals("", run.out(), "nothing ran");
+    }
+
+    /** An unknown option is named as unknown wherever it stands, not as one that lacks a value. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--bogus            | unknown option: --bogus",
+        "--rounds 3 --bogus | unknown option: --bogus",
+        "--rounds           | --rounds needs a value",
+    })
+    void theMessageNamesWhatIsWrong(String args, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MallocVersusPool.parse(args.split(" ")));
+        assertEquals(message, e.getMessage());
     }
 }
