@@ -1,6 +1,7 @@
 package io.arena4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -55,6 +56,14 @@ class ComparisonReportTest {
         assertTrue(table.contains("| zeroed arena4j ≥ 1.5× faster than new byte[1000] | 1.25× faster | **no** |"), table);
         assertTrue(table.contains("| request mix: arena4j ≥ 3× faster than malloc/free | 2.00× faster | **no** |"), table);
         assertTrue(table.contains("| arena4j ≥ 8× faster than Netty's pooled allocator | not measured | – |"), table);
+    }
+
+    @Test
+    void aQuickRunShowsTheRatiosButDecidesNoTarget() {
+        String quick = ComparisonReport.targetTable(ComparisonReport.read(new StringReader(JSON)), false);
+        assertTrue(quick.contains("| arena4j ≥ 4× faster than malloc/free | 10.00× faster"
+                + " | – (a quick run cannot decide) |"), quick);
+        assertFalse(quick.contains("yes") || quick.contains("**no**"), quick);
     }
 
     /** The README's figures are the committed run's, as the report prints them. */
