@@ -59,8 +59,8 @@ import java.util.zip.CRC32;
  *
  * <p>Run it with {@code bash examples/http-server --netty --body aggregate --allocator pooled}. On
  * JDK 25 Netty needs {@code --sun-misc-unsafe-memory-access=allow} to use {@code sun.misc.Unsafe}
- * as it was built to (without it, it falls back to slower paths); the scripts pass it, as the
- * Netty documentation tells its users to.
+ * as it was built to (without it, the server says at start that Unsafe is not in use); the
+ * scripts pass it, as a Netty user on JDK 25 would.
  */
 public final class NettyHttpServer implements AutoCloseable {
 
