@@ -809,10 +809,7 @@ public final class ArenaHttpServer implements AutoCloseable {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        InetSocketAddress address = new InetSocketAddress(host, port);
-        if (address.isUnresolved()) {
-            throw new IllegalArgumentException("--host " + host + " does not resolve");
-        }
+        InetSocketAddress address = address(host, port);
         if (arenaMaxBytes(maxBodyKib << 10) > maxTotalMib << 20) {
             // Such a body would be refused by the pool's budget (503), never served.
             throw new IllegalArgumentException("--max-body-kib " + maxBodyKib + " needs arenas of up to "
@@ -824,6 +821,15 @@ public final class ArenaHttpServer implements AutoCloseable {
                 .maxIdle(256)
                 .maxIdleBytes(32 << 20).maxLeased(maxLeased).maxTotalBytes(maxTotalMib << 20);
         return new Options(address, mode, limits, pool);
+    }
+
+    /** Where {@code --host} and {@code --port} say to listen, if the host resolves. */
+    static InetSocketAddress address(String host, int port) {
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("--host " + host + " does not resolve");
+        }
+        return address;
     }
 
     /** The value that follows the option at {@code i}: an option last on the line has none. */

@@ -321,11 +321,7 @@ public final class NettyHttpServer implements AutoCloseable {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        InetSocketAddress address = new InetSocketAddress(host, port);
-        if (address.isUnresolved()) {
-            throw new IllegalArgumentException("--host " + host + " does not resolve");
-        }
-        return new Options(address, body, allocator, maxBodyKib << 10);
+        return new Options(ArenaHttpServer.address(host, port), body, allocator, maxBodyKib << 10);
     }
 
     /** Serves until the process is stopped. Bad options print the usage and exit with status 2. */

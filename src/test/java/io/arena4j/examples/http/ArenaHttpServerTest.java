@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -62,12 +61,8 @@ class ArenaHttpServerTest {
     }
 
     /** Waits, up to a generous deadline, for something the server does on its own. */
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "gave up waiting: " + what);
-            Thread.sleep(10);
-        }
+    private static void await(BooleanSupplier condition, String what) {
+        HttpExchanges.await(condition, what, Duration.ofSeconds(30));
     }
 
     private String rawAscii(String request) throws IOException {

@@ -109,11 +109,7 @@ class HostileBodiesTest {
 
     /** Waits, up to a deadline, for something the server does on its own. */
     private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "gave up waiting: " + what);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-        }
+        HttpExchanges.await(condition, what, Duration.ofSeconds(5));
     }
 
     // ---------------------------------------------------------------- the wire

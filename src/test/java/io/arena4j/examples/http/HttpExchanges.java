@@ -7,14 +7,27 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
 
 /** What the example servers' tests send and check: requests on a raw socket, bodies and their CRC-32. */
 final class HttpExchanges {
 
     private HttpExchanges() {}
+
+    /** Waits, up to {@code within}, for something a server does on its own; fails naming {@code what}. */
+    static void await(BooleanSupplier condition, String what, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "gave up waiting: " + what);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
 
     /** A chunked body of {@code content}, cut into chunks of random sizes, with an extension and a trailer. */
     static String chunked(byte[] content, SplittableRandom random) {
