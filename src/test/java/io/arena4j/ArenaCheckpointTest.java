@@ -55,7 +55,7 @@ class ArenaCheckpointTest {
                 MemorySegment settings = filled(arena, 100, 7);
                 long before = arena.statistics().allocatedBytes();
                 MemorySegment head;
-                try (Arena.Checkpoint request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     head = filled(arena, 8192, 9);
                     assertEquals(before + 8192, arena.statistics().allocatedBytes());
                 }
@@ -158,7 +158,7 @@ class ArenaCheckpointTest {
         void slicesOfALevelAreAlignedAndDisjointFromTheOuterOnes() {
             try (Arena arena = Arena.create()) {
                 MemorySegment outer = arena.allocate(3);
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     MemorySegment inner = arena.allocate(64, 64);
                     assertEquals(0, inner.address() % 64);
                     assertTrue(inner.address() >= outer.address() + 3);
@@ -171,10 +171,10 @@ class ArenaCheckpointTest {
             try (Arena arena = Arena.create()) {
                 MemorySegment outer = arena.allocate(10);
                 for (int round = 0; round < 3; round++) {
-                    try (var request = arena.checkpoint()) {
+                    try (var _ = arena.checkpoint()) {
                         assertNotEquals(outer.scope(), arena.allocate(10).scope());
                     }
-                    try (var next = arena.checkpoint()) {           // has no scope yet
+                    try (var _ = arena.checkpoint()) {           // has no scope yet
                         assertThrows(IllegalArgumentException.class, () -> arena.grow(outer, 20));
                         MemorySegment slice = arena.allocate(10);
                         assertNotEquals(outer.scope(), slice.scope(), "cut in the new level, not the outer one");
@@ -195,7 +195,7 @@ class ArenaCheckpointTest {
                 List<String> ran = new ArrayList<>();
                 MemorySegment outer = arena.allocate(8);
                 reinterpret(outer, arena, () -> ran.add("connection"));
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     reinterpret(arena.allocate(8), arena, () -> ran.add("request"));
                 }
                 assertEquals(List.of("request"), ran);
@@ -505,7 +505,7 @@ class ArenaCheckpointTest {
             CountingBlocks blocks = new CountingBlocks();
             try (Arena arena = arena(blocks)) {
                 MemorySegment kept = filled(arena, 100, 5);
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     fillBlocks(arena, 9);
                     assertEquals(10 * BLOCK, arena.statistics().reservedBytes());
                 }
@@ -528,7 +528,7 @@ class ArenaCheckpointTest {
                 for (int i = 0; i < 16; i++) {
                     connection.add(filled(arena, BLOCK / 4, i + 1));     // four full blocks
                 }
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     arena.allocate(BLOCK / 4);
                     arena.allocate(3 * BLOCK);                 // large
                 }
@@ -546,7 +546,7 @@ class ArenaCheckpointTest {
             try (Arena arena = Arena.builder().blockAllocator(blocks).blockSize(BLOCK).retainBytes(4 * BLOCK)
                     .build()) {
                 arena.allocate(10);
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     MemorySegment body = filled(arena, 2 * BLOCK, 0x77);
                     arena.allocate(8 * BLOCK);                 // beyond what may be kept
                 }
@@ -569,7 +569,7 @@ class ArenaCheckpointTest {
                 MemorySegment settings = filled(arena, 200, 6);
                 long blocksAfterWarmUp = -1;
                 for (int request = 0; request < 100_000; request++) {
-                    try (var scope = arena.checkpoint()) {
+                    try (var _ = arena.checkpoint()) {
                         for (int i = 0; i < 20; i++) {
                             arena.allocate(random.nextInt(1, 600));
                         }
@@ -600,7 +600,7 @@ class ArenaCheckpointTest {
             try (Arena arena = Arena.builder().blockAllocator(blocks).blockSize(BLOCK).retainBytes(8 * BLOCK)
                     .maxBytes(8 * BLOCK).build()) {
                 arena.allocate(10);
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     fillBlocks(arena, 7);
                 }
                 assertEquals(8 * BLOCK, arena.statistics().reservedBytes(), "seven unused blocks kept");
@@ -618,7 +618,7 @@ class ArenaCheckpointTest {
                     .maxBytes(4 * BLOCK).build()) {
                 arena.allocate(10);
                 arena.reset();                              // the round starts in the kept, untouched block
-                try (var request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     arena.allocate(4 * BLOCK - 64);         // large: the untouched block is given up for it
                     assertThrows(ArenaLimitException.class, () -> arena.allocate(10));
                 }

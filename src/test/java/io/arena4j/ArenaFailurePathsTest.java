@@ -355,7 +355,7 @@ class ArenaFailurePathsTest {
                 arena.allocate(100);
                 arena.reset();
             } else {
-                try (Arena.Checkpoint request = arena.checkpoint()) {
+                try (var _ = arena.checkpoint()) {
                     arena.allocate(100);
                 }
             }

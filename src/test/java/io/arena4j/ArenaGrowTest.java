@@ -119,7 +119,7 @@ class ArenaGrowTest {
             MemorySegment outer = filled(arena, 100, 0x66);
             MemorySegment foreign = other.allocate(10);
             MemorySegment dead;
-            try (var request = arena.checkpoint()) {
+            try (var _ = arena.checkpoint()) {
                 dead = arena.allocate(10);
             }
             arena.checkpoint();
@@ -175,7 +175,7 @@ class ArenaGrowTest {
         try (Arena arena = Arena.create()) {
             arena.allocate(10);
             MemorySegment grown;
-            try (var request = arena.checkpoint()) {
+            try (var _ = arena.checkpoint()) {
                 MemorySegment slice = filled(arena, 100, 0x77);
                 grown = arena.grow(slice, 1000);
                 grown.fill((byte) 0x77);

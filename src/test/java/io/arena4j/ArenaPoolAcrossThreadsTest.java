@@ -922,7 +922,7 @@ class ArenaPoolAcrossThreadsTest {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicBoolean got = new AtomicBoolean();
         Thread waiter = Thread.ofVirtual().start(() -> {
-            try (Arena arena = pool.acquire(huge)) {
+            try (var _ = pool.acquire(huge)) {
                 got.set(true);
             } catch (Throwable e) {
                 failure.set(e);

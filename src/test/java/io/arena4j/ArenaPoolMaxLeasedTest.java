@@ -79,7 +79,7 @@ class ArenaPoolMaxLeasedTest {
         for (int i = 0; i < 8; i++) {
             int number = i;
             Runnable waiter = () -> {
-                try (Arena arena = pool.acquire()) {
+                try (var _ = pool.acquire()) {
                     served.add(number);
                 }
             };
@@ -116,7 +116,7 @@ class ArenaPoolMaxLeasedTest {
         for (int round = 0; round < 20; round++) {
             AtomicLong servedAt = new AtomicLong();
             Thread waiter = Thread.ofPlatform().start(() -> {
-                try (Arena arena = pool.acquire()) {
+                try (var _ = pool.acquire()) {
                     servedAt.set(pool.statistics().acquires());
                 }
             });
@@ -154,7 +154,7 @@ class ArenaPoolMaxLeasedTest {
         assertThrows(ArenaPoolExhaustedException.class, () -> pool.acquire(Duration.ofMillis(-1)));
 
         second.close();
-        try (Arena third = pool.acquire(Duration.ofSeconds(Long.MAX_VALUE))) {   // too long for toNanos()
+        try (var _ = pool.acquire(Duration.ofSeconds(Long.MAX_VALUE))) {   // too long for toNanos()
             assertEquals(2, pool.statistics().leased());
         }
         first.close();
@@ -173,7 +173,7 @@ class ArenaPoolMaxLeasedTest {
     void aTimeoutTooNegativeForNanosecondsTakesAnArenaOnlyIfOneIsFreeNow() {
         ArenaPool pool = pool(1);
         Duration mostNegative = Duration.ofSeconds(Long.MIN_VALUE);
-        try (Arena free = pool.acquire(mostNegative)) {
+        try (var _ = pool.acquire(mostNegative)) {
             ArenaPool.Statistics before = pool.statistics();
 
             ArenaPoolExhaustedException full = assertTimeoutPreemptively(Duration.ofSeconds(30),
@@ -236,10 +236,10 @@ class ArenaPoolMaxLeasedTest {
         Arena held = pool.acquire();
         List<Boolean> interruptedAfter = new CopyOnWriteArrayList<>();
         Thread waiter = Thread.ofVirtual().start(() -> {
-            try (Arena arena = pool.acquire()) {
+            try (var _ = pool.acquire()) {
                 interruptedAfter.add(Thread.currentThread().isInterrupted());
             }
-            try (Arena arena = pool.acquire(Duration.ofMinutes(5))) {
+            try (var _ = pool.acquire(Duration.ofMinutes(5))) {
                 interruptedAfter.add(Thread.currentThread().isInterrupted());
             }
         });

@@ -104,7 +104,7 @@ class ArenaStatisticsTest {
             Figures atMark = figures(arena);
             assertEquals(new Figures(1001, 15, 0), atMark);
 
-            try (Arena.Checkpoint request = arena.checkpoint()) {
+            try (var _ = arena.checkpoint()) {
                 arena.allocate(1);
                 arena.allocate(1000, 8);            // 1017 -> 1024
                 allocateTimes(arena, 2, 1000);      // up to 4024
@@ -114,7 +114,7 @@ class ArenaStatisticsTest {
             }
             assertEquals(atMark, figures(arena));
 
-            try (Arena.Checkpoint request = arena.checkpoint()) {
+            try (var _ = arena.checkpoint()) {
                 arena.allocate(3, 1);
                 arena.allocate(8, 8);               // same block only: the rewind moves the cursor alone
                 assertEquals(new Figures(1012, 20, 0), figures(arena));

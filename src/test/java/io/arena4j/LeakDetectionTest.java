@@ -253,7 +253,7 @@ class LeakDetectionTest {
             slice = arena.allocate(64);
             arena.reset();
         } else {
-            try (Arena.Checkpoint request = arena.checkpoint()) {
+            try (var _ = arena.checkpoint()) {
                 slice = arena.allocate(64);
             }
         }

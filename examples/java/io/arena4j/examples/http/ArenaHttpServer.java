@@ -371,7 +371,7 @@ public final class ArenaHttpServer implements AutoCloseable {
         }
 
         private boolean serveOneInCheckpoint() throws IOException {
-            try (Arena.Checkpoint request = arena.checkpoint()) {
+            try (var _ = arena.checkpoint()) {
                 return serveOne();         // whatever it allocates is freed here; inbound stays
             }
         }
