@@ -759,11 +759,11 @@ public final class ArenaHttpServer implements AutoCloseable {
     /** Arenas leased at once unless {@code --max-leased} says otherwise. */
     static final int DEFAULT_MAX_LEASED = 512;
 
-    private static final String USAGE = "usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
+    static final String USAGE = "usage: ArenaHttpServer [--host 127.0.0.1] [--port 8080] [--mode arena|heap]"
             + " [--max-connections " + Limits.DEFAULT.maxConnections() + "] [--max-leased " + DEFAULT_MAX_LEASED
             + "] [--max-total-mib " + DEFAULT_MAX_TOTAL_MIB + "] [--max-body-kib " + (DEFAULT_MAX_BODY >> 10) + "]";
 
-    private static final String HELP = USAGE + """
+    static final String HELP = USAGE + """
 
               --host             the address to listen on
               --port             the port to listen on; 0 picks a free one

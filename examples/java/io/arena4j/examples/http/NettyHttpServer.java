@@ -287,9 +287,24 @@ public final class NettyHttpServer implements AutoCloseable {
         out.writeByte('"');
     }
 
-    private static final String USAGE = "usage: NettyHttpServer [--host 127.0.0.1] [--port 8080]"
+    static final String USAGE = "usage: NettyHttpServer [--host 127.0.0.1] [--port 8080]"
             + " [--body stream|aggregate] [--allocator pooled|adaptive] [--max-body-kib "
             + (ArenaHttpServer.DEFAULT_MAX_BODY >> 10) + "]";
+
+    /** What {@code --help} prints: the usage, and what each option does, as ArenaHttpServer's help says it. */
+    static final String HELP = USAGE + """
+
+              --host          the address to listen on
+              --port          the port to listen on; 0 picks a free one
+              --body          aggregate: HttpObjectAggregator collects the body into one buffer, then
+                              its CRC-32 is computed, the work ArenaHttpServer does; stream: the
+                              CRC-32 is updated chunk by chunk and no buffer holds the whole body
+              --allocator     pooled: PooledByteBufAllocator.DEFAULT; adaptive: a new
+                              AdaptiveByteBufAllocator, the default of Netty 4.2
+              --max-body-kib  the largest request body served; larger ones are answered 413
+            Netty uses sun.misc.Unsafe on JDK 25 only with --sun-misc-unsafe-memory-access=allow,
+            which bash examples/http-server --netty passes; the server says at start whether it does.
+            """;
 
     /** The command line, parsed. */
     record Options(InetSocketAddress address, Body body, Allocator allocator, long maxBodyBytes) {}
@@ -327,7 +342,7 @@ public final class NettyHttpServer implements AutoCloseable {
     /** Serves until the process is stopped. Bad options print the usage and exit with status 2. */
     public static void main(String[] args) throws Exception {
         if (java.util.Arrays.asList(args).contains("--help")) {
-            System.out.println(USAGE);
+            System.out.print(HELP);
             return;
         }
         Options options = ArenaHttpServer.parseOrExit(args, NettyHttpServer::parse, USAGE);
