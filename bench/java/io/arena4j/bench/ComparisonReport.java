@@ -31,9 +31,9 @@ public final class ComparisonReport {
 
     /** Workloads by JMH class, in the order the README shows them. */
     static final Map<String, String> WORKLOADS = ordered(
-            "DocumentWorkloadBenchmark", "timing test: 5000 × 1000 B",
-            "MixedWorkloadBenchmark", "request mix: 200 × 16–512 B + body",
-            "DocumentWorkloadTwoThreadsBenchmark", "timing test, 2 threads");
+            "DocumentWorkloadBenchmark", "DocumentWorkloadBenchmark: 5000 × 1000 B",
+            "MixedWorkloadBenchmark", "MixedWorkloadBenchmark: 200 × 16–512 B + body",
+            "DocumentWorkloadTwoThreadsBenchmark", "DocumentWorkloadTwoThreadsBenchmark: 5000 × 1000 B, 2 threads");
 
     /** Contenders by benchmark method, in the order the README shows them. */
     static final Map<String, String> CONTENDERS = ordered(
@@ -68,7 +68,7 @@ public final class ComparisonReport {
                     "arena", "nettyPooled", 8),
             new Target("zeroed arena4j ≥ 1.5× faster than new byte[1000]", "DocumentWorkloadBenchmark",
                     "arenaZeroed", "newBytes", 1.5),
-            new Target("request mix: arena4j ≥ 3× faster than malloc/free", "MixedWorkloadBenchmark",
+            new Target("MixedWorkloadBenchmark: arena4j ≥ 3× faster than malloc/free", "MixedWorkloadBenchmark",
                     "arena", "mallocFree", 3));
 
     private ComparisonReport() {}
