@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.commons.lang3.time.StopWatch;
 
 /**
- * The block-chain pool's timing test (README, "Where it comes from"), in Java: rounds of
+ * The block-chain pool's timing test (docs/design.md, "Where it comes from"), in Java: rounds of
  * "allocate 5000 buffers of 1000 bytes, keep each in an array, free them all", for libc's
  * malloc/free and for every way Java offers instead.
  *

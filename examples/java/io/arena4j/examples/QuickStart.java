@@ -11,8 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 
 /**
- * The README's usage examples, each between {@code readme:begin} and {@code readme:end}: a test
- * checks that the README shows exactly this code, which the build compiles.
+ * The README's snippets of an arena, its settings and a slot pool, each between
+ * {@code snippet:begin} and {@code snippet:end}: a test checks that the documentation shows
+ * exactly this code, which the build compiles.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=QuickStart}.
  */
@@ -31,7 +32,7 @@ public final class QuickStart {
 
     /** Serves three pretend requests of one connection from one arena. */
     static void arenaPerConnection() {
-        // readme:begin
+        // snippet:begin
         try (Arena arena = Arena.create()) {                 // one arena per connection
             for (int request = 1; request <= 3; request++) {
                 MemorySegment line = arena.allocateFrom("GET /items/" + request + " HTTP/1.1");
@@ -45,25 +46,25 @@ public final class QuickStart {
                 arena.reset();   // frees all three at once; line, ids and body are now inaccessible
             }
         }                        // close() gives the kept block back to the C library
-        // readme:end
+        // snippet:end
     }
 
     /** An arena with settings other than the defaults. */
     static Arena configuredArena() {
-        // readme:begin
+        // snippet:begin
         Arena arena = Arena.builder()
                 .blockSize(1 << 20)      // 1 MiB blocks
                 .retainBytes(8 << 20)    // reset() keeps up to 8 MiB for the next round
                 .maxBytes(64 << 20)      // never hold more than 64 MiB: ArenaLimitException beyond
                 .zeroed(false)           // like malloc: the caller overwrites every slice
                 .build();
-        // readme:end
+        // snippet:end
         return arena;
     }
 
     /** Logs one session into a table like the fixed-size session pool's, and out again. */
     static void sessionTable() {
-        // readme:begin
+        // snippet:begin
         StructLayout SESSION = MemoryLayout.structLayout(
                 MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("ip"),
                 JAVA_INT.withName("port"),
@@ -74,6 +75,6 @@ public final class QuickStart {
             System.out.println(sessions);                         // SlotPool[..., inUse=1, ...]
             sessions.release(session);                            // back on the free list; now inaccessible
         }
-        // readme:end
+        // snippet:end
     }
 }

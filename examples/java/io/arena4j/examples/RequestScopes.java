@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The README's sections on checkpoints and on growing a slice, each between
- * {@code readme:begin} and {@code readme:end}: a test checks that the README shows exactly this
- * code, which the build compiles, and what it prints.
+ * The README's section on request scopes: a checkpoint per request, and a slice that grows,
+ * each between {@code snippet:begin} and {@code snippet:end}. Tests check that the documentation
+ * shows exactly this code, which the build compiles, and what it prints.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=RequestScopes}.
  */
@@ -25,7 +25,7 @@ public final class RequestScopes {
 
     /** A connection's arena, and a checkpoint per request on it. */
     static void checkpointPerRequest() {
-        // readme:begin
+        // snippet:begin
         try (Arena arena = Arena.create()) {                            // one per connection
             MemorySegment peer = arena.allocateFrom("10.0.0.7:51234");  // lives as long as the connection
             for (int request = 1; request <= 3; request++) {
@@ -39,13 +39,13 @@ public final class RequestScopes {
             System.out.println("after the requests: " + figures.allocatedBytes() + " bytes in use, peer "
                     + peer.getString(0) + ", " + figures.reservedBytes() + " bytes reserved");
         }
-        // readme:end
+        // snippet:end
     }
 
     /** A body that arrives in pieces of unknown number, read into one slice. */
     static void chunkedBodyInOneSlice() {
         List<String> chunks = List.of("Wiki", "pedia ", "in\r\n", "chunks.");
-        // readme:begin
+        // snippet:begin
         try (Arena arena = Arena.create()) {
             MemorySegment body = arena.allocate(0);
             long start = body.address();
@@ -62,6 +62,6 @@ public final class RequestScopes {
             System.out.println(length + " bytes, grown in place: " + (body.address() == start) + ", "
                     + text.replace("\r\n", "\\r\\n"));
         }
-        // readme:end
+        // snippet:end
     }
 }

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The fixed-size session pool's table (README, "Where it comes from"): 6000 session records in
+ * The fixed-size session pool's table (docs/design.md, "Where it comes from"): 6000 session records in
  * one preallocated {@link SlotPool}, and a day of users logging in and out whose peak goes past
  * 6000 online, so that some acquires fall back to overflow slots.
  *

@@ -67,15 +67,17 @@ class ComparisonReportTest {
         assertFalse(quick.contains("yes") || quick.contains("**no**"), quick);
     }
 
-    /** The README's figures are the committed run's, as the report prints them. */
+    /** The figures of docs/performance.md are the committed run's, as the report prints them. */
     @Test
-    void theReadmeShowsTheTablesOfTheCommittedRun() throws IOException {
+    void thePerformanceDocumentShowsTheTablesOfTheCommittedRun() throws IOException {
         List<ComparisonReport.Score> scores;
         try (Reader json = Files.newBufferedReader(Path.of("bench/results/comparison.json"))) {
             scores = ComparisonReport.read(json);
         }
-        String readme = Files.readString(Path.of("README.md"));
-        assertTrue(readme.contains(ComparisonReport.scoreTable(scores)), "README score table is stale");
-        assertTrue(readme.contains(ComparisonReport.targetTable(scores)), "README target table is stale");
+        String performance = Files.readString(Path.of("docs/performance.md"));
+        assertTrue(performance.contains(ComparisonReport.scoreTable(scores)),
+                "docs/performance.md: score table is stale");
+        assertTrue(performance.contains(ComparisonReport.targetTable(scores)),
+                "docs/performance.md: target table is stale");
     }
 }

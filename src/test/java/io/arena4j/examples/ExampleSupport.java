@@ -1,19 +1,13 @@
 package io.arena4j.examples;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** What the tests of the README's examples share: running one, and finding its code in the README. */
+/** What the tests of the examples share: running one, and finding what it printed in the documentation. */
 final class ExampleSupport {
 
     private ExampleSupport() {}
@@ -32,20 +26,11 @@ final class ExampleSupport {
     }
 
     /**
-     * Asserts that the README shows, as Java code blocks, exactly the {@code regions} regions of
-     * the example between {@code // readme:begin} and {@code // readme:end}, de-indented by 8.
+     * Asserts that {@code document} (README.md or a file in docs/) shows {@code printed}, a line an
+     * example printed, so that what the documentation says a run prints is what it prints today.
      */
-    static void assertReadmeShows(String examplePath, int regions) throws IOException {
-        String source = Files.readString(Path.of(examplePath));
-        String readme = Files.readString(Path.of("README.md"));
-        Matcher region = Pattern.compile("// readme:begin\n(.*?)\\s*// readme:end", Pattern.DOTALL).matcher(source);
-        int found = 0;
-        while (region.find()) {
-            found++;
-            String snippet = region.group(1).lines().map(line -> line.replaceFirst("^ {8}", ""))
-                    .reduce("", (text, line) -> text + line + "\n");
-            assertTrue(readme.contains("```java\n" + snippet + "```"), "README lacks, or changed:\n" + snippet);
-        }
-        assertEquals(regions, found, "regions in " + examplePath);
+    static void assertDocumentShows(String document, String printed) {
+        assertTrue(Documentation.read(Documentation.ROOT.resolve(document)).contains(printed),
+                document + " does not show what the example printed: " + printed);
     }
 }

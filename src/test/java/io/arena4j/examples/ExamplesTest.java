@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The launcher behind {@code -Dexample=NAME}. */
+/** The launcher behind {@code -Dexample=NAME}, and the README's table of what it launches. */
 class ExamplesTest {
 
     /** What one launch printed and returned. */
@@ -67,6 +67,15 @@ class ExamplesTest {
                     .filter(name -> !name.equals("Examples")).sorted().toList();
         }
         assertEquals(withMain, Examples.ALL.stream().map(Examples.Example::name).sorted().toList());
+    }
+
+    /** The README's table of examples gives the command of each. */
+    @Test
+    void theReadmeSaysHowToRunEachExample() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        for (Examples.Example example : Examples.ALL) {
+            assertTrue(readme.contains("-Dexample=" + example.name() + "`"), "README: " + example.name());
+        }
     }
 
     private static boolean hasMain(Path source) {

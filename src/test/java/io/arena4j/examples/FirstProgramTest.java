@@ -15,5 +15,6 @@ class FirstProgramTest {
                 "GET /hello/1 HTTP/1.1: 22 bytes in use",
                 "GET /hello/2 HTTP/1.1: 22 bytes in use",
                 "GET /hello/3 HTTP/1.1: 22 bytes in use"), lines);
+        ExampleSupport.assertDocumentShows("README.md", lines.getFirst());
     }
 }

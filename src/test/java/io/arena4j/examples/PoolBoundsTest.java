@@ -20,6 +20,7 @@ class PoolBoundsTest {
                 "200 OK for /items/3",
                 "Statistics[leased=0, idle=1, waiting=0, acquires=3, arenasCreated=1, arenasFreed=0, bytesTrimmed=0,"
                         + " reservedBytes=65536, peakReservedBytes=65536, leaks=0]"), lines);
+        ExampleSupport.assertDocumentShows("docs/observability.md", lines.getLast());
     }
 
     @Test

@@ -3,7 +3,6 @@ package io.arena4j.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,11 +19,6 @@ class QuickStartTest {
         }
         assertTrue(lines.get(3).contains("blockSize=1048576, retain=8388608, max=67108864, not zeroed"), lines.get(3));
         assertTrue(lines.get(4).contains("capacity=6000, available=5999, inUse=1"), lines.get(4));
-    }
-
-    /** The README promises that its snippets are this file's code, which the build compiles. */
-    @Test
-    void theReadmeShowsExactlyTheCodeOfTheExamples() throws IOException {
-        ExampleSupport.assertReadmeShows("examples/java/io/arena4j/examples/QuickStart.java", 3);
+        ExampleSupport.assertDocumentShows("docs/design.md", lines.getFirst());
     }
 }

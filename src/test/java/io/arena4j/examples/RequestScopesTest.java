@@ -2,7 +2,6 @@ package io.arena4j.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -18,10 +17,8 @@ class RequestScopesTest {
                 "request 3: 8207 bytes in use",
                 "after the requests: 15 bytes in use, peer 10.0.0.7:51234, 65536 bytes reserved",
                 "21 bytes, grown in place: true, Wikipedia in\\r\\nchunks."), lines);
-    }
-
-    @Test
-    void theReadmeShowsExactlyTheCodeOfTheExample() throws IOException {
-        ExampleSupport.assertReadmeShows("examples/java/io/arena4j/examples/RequestScopes.java", 2);
+        ExampleSupport.assertDocumentShows("README.md", lines.get(0));
+        ExampleSupport.assertDocumentShows("README.md", lines.get(3));
+        ExampleSupport.assertDocumentShows("docs/design.md", lines.get(4));
     }
 }
