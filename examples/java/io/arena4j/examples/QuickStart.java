@@ -11,9 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 
 /**
- * The README's snippets of an arena, its settings and a slot pool, each between
- * {@code snippet:begin} and {@code snippet:end}: a test checks that the documentation shows
- * exactly this code, which the build compiles.
+ * An arena with a large request among small ones (docs/design.md), an arena's settings and a
+ * slot pool (the README), each between {@code snippet:begin} and {@code snippet:end}: tests check
+ * that the documentation shows exactly this code, which the build compiles, and what it prints.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=QuickStart}.
  */

@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The README's section on request scopes: a checkpoint per request, and a slice that grows,
- * each between {@code snippet:begin} and {@code snippet:end}. Tests check that the documentation
- * shows exactly this code, which the build compiles, and what it prints.
+ * Request scopes: a checkpoint per request (the README's snippet) and a slice that grows
+ * (docs/design.md's), each between {@code snippet:begin} and {@code snippet:end}. Tests check that
+ * the documentation shows exactly this code, which the build compiles, and what it prints.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec@example -Dexample=RequestScopes}.
  */

@@ -19,8 +19,8 @@ import java.util.List;
  * every step against a model (the slots alive, which of them overflowed, the counters). Every
  * live slot keeps the bytes written into it; every refused call changes nothing.
  *
- * <p>{@code mvn verify} replays the saved inputs in {@code src/test/resources}; see the README's
- * "Fuzzing" section for how to fuzz for real.
+ * <p>{@code mvn verify} replays the saved inputs in {@code src/test/resources}; see
+ * docs/testing.md, "Fuzzing", for how to fuzz for real.
  */
 class SlotPoolFuzzTest {
 
