@@ -19,7 +19,7 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
- * Turns the JSON of {@code bash bench/compare} into what the README shows: a bar chart of
+ * Turns the JSON of {@code bash bench/compare} into what docs/performance.md shows: a bar chart of
  * nanoseconds per allocation for every contender and workload, a table of the figures and their
  * ratios to arena4j, and the project's targets with what was measured.
  *
@@ -29,13 +29,13 @@ import org.knowm.xchart.style.Styler;
  */
 public final class ComparisonReport {
 
-    /** Workloads by JMH class, in the order the README shows them. */
+    /** Workloads by JMH class, in the order docs/performance.md shows them. */
     static final Map<String, String> WORKLOADS = ordered(
             "DocumentWorkloadBenchmark", "DocumentWorkloadBenchmark: 5000 × 1000 B",
             "MixedWorkloadBenchmark", "MixedWorkloadBenchmark: 200 × 16–512 B + body",
             "DocumentWorkloadTwoThreadsBenchmark", "DocumentWorkloadTwoThreadsBenchmark: 5000 × 1000 B, 2 threads");
 
-    /** Contenders by benchmark method, in the order the README shows them. */
+    /** Contenders by benchmark method, in the order docs/performance.md shows them. */
     static final Map<String, String> CONTENDERS = ordered(
             "arena", "arena4j Arena",
             "arenaZeroed", "arena4j Arena, zeroed",
@@ -50,7 +50,7 @@ public final class ComparisonReport {
     /** One benchmark's result: nanoseconds and garbage bytes per allocation. */
     record Score(String workload, String contender, double nanos, double error, double garbageBytes) {}
 
-    /** A claim of the README: {@code slower} takes at least {@code factor} times as long as {@code faster}. */
+    /** A claim of docs/performance.md: {@code slower} takes at least {@code factor} times as long as {@code faster}. */
     record Target(String claim, String workload, String faster, String slower, double factor) {
         /** A target that {@code contender} stays within {@code factor} of {@code reference}. */
         static Target within(String claim, String workload, String contender, String reference, double factor) {
@@ -131,13 +131,13 @@ public final class ComparisonReport {
         return table.toString();
     }
 
-    /** The README's targets, each with the ratio measured and whether it was met. */
+    /** The targets of docs/performance.md, each with the ratio measured and whether it was met. */
     static String targetTable(List<Score> scores) {
         return targetTable(scores, true);
     }
 
     /**
-     * The README's targets with the ratios measured, and whether each was met only if
+     * The targets of docs/performance.md with the ratios measured, and whether each was met only if
      * {@code verdicts}: a quick run's errors are often larger than its scores, so it cannot
      * decide a target.
      */

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 
 /**
- * The block-chain pool's timing test (README, "Where it comes from"): an operation is a round of
+ * The block-chain pool's timing test (docs/design.md, "Where it comes from"): an operation is a round of
  * 5000 allocations of 1000 bytes, all freed at its end. Scores are nanoseconds per allocation.
  */
 @OperationsPerInvocation(DocumentWorkloadBenchmark.COUNT)

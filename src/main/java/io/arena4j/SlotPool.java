@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * A preallocated table of fixed-size native slots with a free list, and a fallback to a separate
  * allocation per slot when the table runs dry: the fixed-size session pool that arena4j started
- * from (README, "Where it comes from"), in Java.
+ * from (docs/design.md, "Where it comes from"), in Java.
  *
  * <p>All {@link #capacity()} slots live in one native allocation made at construction.
  * {@link #acquire()} pops a slot off the free list and {@link #release(MemorySegment)} pushes it
