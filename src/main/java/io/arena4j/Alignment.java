@@ -10,6 +10,14 @@ final class Alignment {
         return alignment > 0 && (alignment & (alignment - 1)) == 0;
     }
 
+    /**
+     * Whether {@code alignment} is a valid alignment no larger than that of every block, 16
+     * bytes: a slice at a block's start needs no padding for it. As fast to ask as {@link #isValid}.
+     */
+    static boolean isValidUpToBlocks(long alignment) {
+        return ((alignment - 1) & -NativeMemory.MALLOC_ALIGNMENT) == 0 && (alignment & (alignment - 1)) == 0;
+    }
+
     /** Rounds {@code value} up to a multiple of {@code alignment}, a positive power of two. */
     static long alignUp(long value, long alignment) {
         return (value + alignment - 1) & -alignment;

@@ -81,9 +81,9 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      */
     private static final long TRAP = 0;
 
-    // A checkpoint's mark, in its ScopeStack slot: the cursor and padding of the fast path, then
-    // what Usage and BlockChain save of their own.
-    private static final int CURSOR = 0;
+    // A checkpoint's mark, in its ScopeStack slot: the cursor, as its offset in the current block,
+    // and the padding of the fast path, then what Usage and BlockChain save of their own.
+    private static final int CURSOR_OFFSET = 0;
     private static final int BLOCK_PADDING = 1;
     private static final int USAGE = 2;
     private static final int CHAIN = USAGE + Usage.SAVED;
@@ -153,8 +153,10 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         this.reservedAtStart = blocks.reservedBytes();
         this.regularBlocksAtStart = blocks.regularBlocks();
         this.largeBlocksAtStart = blocks.largeBlocks();
+        this.cursor = blocks.currentStart();      // a chain from a pool starts in its first kept block
         try {
             this.addressSpace = scopes.startGeneration(leakWatch);
+            rearm();
         } catch (RuntimeException | Error refused) {     // no arena was made: nothing can leak
             if (leakWatch != null) {
                 leakWatch.closed();
@@ -228,13 +230,46 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        checkRequest(byteSize, byteAlignment);
+        if (byteSize <= 0 || !Alignment.isValidUpToBlocks(byteAlignment)) {
+            return allocateUnusual(byteSize, byteAlignment);
+        }
         if (owner != Thread.currentThread()) {
             return allocateAsNewOwner(byteSize, byteAlignment);
         }
         // Everything that can make this arena refuse to carve from its current block (no block,
         // closed, cleanups running, a checkpoint without its scope yet, a stale address space)
-        // has set limit to TRAP: one comparison sends all of them to the slow path.
+        // has set limit to TRAP: one comparison sends all of them to the slow path. In the
+        // round's first block, unused, limit also sends requests that are large to it.
+        long start = Alignment.alignUp(cursor, byteAlignment);
+        if (byteSize > limit - start) {
+            return allocateSlow(byteSize, byteAlignment);
+        }
+        return carve(start, byteSize);
+    }
+
+    /**
+     * Serves a request the fast path leaves alone, or refuses a bad one. The fast path decides
+     * whether a request is large by where it fits in the round's first block, unused, and that
+     * holds only if the slice moves the cursor and needs no padding at the block's start. An
+     * empty slice, or one aligned beyond 16 bytes, is therefore decided here, as in a block
+     * never entered (see BlockChain).
+     */
+    private MemorySegment allocateUnusual(long byteSize, long byteAlignment) {
+        checkRequest(byteSize, byteAlignment);
+        if (owner != Thread.currentThread()) {
+            return allocateAsNewOwner(byteSize, byteAlignment);
+        }
+        if (!scopes.carving()) {
+            readyToCarve();
+        }
+        if (inUnusedFirstBlock()) {
+            long needed = blockBytesFor(byteSize, byteAlignment);
+            if (needed > settings.largeThreshold()) {
+                return allocateLarge(byteSize, byteAlignment, needed);
+            }
+            blocks.claimCurrent();     // the block is this request's, even for an empty slice
+            rearm();
+        }
         long start = Alignment.alignUp(cursor, byteAlignment);
         if (byteSize > limit - start) {
             return allocateSlow(byteSize, byteAlignment);
@@ -253,10 +288,23 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
 
     /**
      * Lets the fast path carve from the current block if the scopes allow it, and traps it
-     * otherwise. The one place that sets limit to a block's end.
+     * otherwise. In the round's first block, unused, it carves only requests that are not large:
+     * the block counts as used only once a request needs it, and a large one gets a block of its
+     * own there, as in an arena that kept nothing. The one place that sets limit to a block's end.
      */
     private void rearm() {
-        limit = scopes.carving() ? blocks.currentEnd() : TRAP;
+        if (!scopes.carving()) {
+            limit = TRAP;
+        } else if (inUnusedFirstBlock()) {
+            limit = blocks.currentStart() + settings.largeThreshold();
+        } else {
+            limit = blocks.currentEnd();
+        }
+    }
+
+    /** {@return whether the current block is the round's first, from which nothing was carved yet} */
+    private boolean inUnusedFirstBlock() {
+        return blocks.enteredUnused() && cursor == blocks.currentStart();
     }
 
     /** The request does not fit in the current block: move to another block, or give it its own. */
@@ -265,15 +313,23 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             readyToCarve();
             return allocate(byteSize, byteAlignment);
         }
-        long needed = byteSize + alignmentSlack(byteAlignment);
-        if (needed < 0) {
-            // Beyond any address space: a limit or a budget refuses it as it refuses any request
-            // too large for it (ArenaLimitException), and without one the C library does.
-            needed = Long.MAX_VALUE;
+        if (limit != blocks.currentEnd() && !inUnusedFirstBlock()) {
+            rearm();                  // the round's first block is used now: all of it can be carved
+            return allocate(byteSize, byteAlignment);
         }
+        long needed = blockBytesFor(byteSize, byteAlignment);
+        assert needed > settings.largeThreshold() || !inUnusedFirstBlock() : "the first block serves a regular request";
         return needed > settings.largeThreshold()
                 ? allocateLarge(byteSize, byteAlignment, needed)
                 : allocateInNextBlock(byteSize, byteAlignment);
+    }
+
+    /** {@return the bytes of a new block that holds the request wherever the block lies} */
+    private static long blockBytesFor(long byteSize, long byteAlignment) {
+        long needed = byteSize + alignmentSlack(byteAlignment);
+        // Beyond any address space: a limit or a budget refuses it as it refuses any request too
+        // large for it (ArenaLimitException), and without one the C library does.
+        return needed < 0 ? Long.MAX_VALUE : needed;
     }
 
     /** Sees to what trapped the fast path but the block: see {@link ScopeStack#carving()}. */
@@ -301,11 +357,11 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         try {
             return allocate(byteSize, byteAlignment);
         } catch (RuntimeException | Error refused) {
-            assert cursor == BlockChain.NO_BLOCK_START : "a refused request enters no block";
+            assert cursor == blocks.currentStart() : "a refused request carves nothing";
             scopes.generation().close();   // opened by the claim and empty: nothing can hold it
             scopes.restoreGeneration(lastGeneration, lastSpace);
             addressSpace = lastSpace;
-            limit = TRAP;                  // no block, as resetAndDisown() left it
+            limit = TRAP;                  // as resetAndDisown() left it
             disown();
             throw refused;
         }
@@ -334,6 +390,10 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
+        if (blocks.leaveUnusedFirst(cursor - blocks.currentStart())) {
+            cursor = BlockChain.NO_BLOCK_START;    // see BlockChain.leaveUnusedFirst
+            rearm();
+        }
         Block block = blocks.takeLarge(byteSize, byteAlignment, blockBytes);
         long start = block.address() + block.used - byteSize;
         usage.leftBlock(byteSize, start - block.address(), block.size() - block.used);
@@ -385,7 +445,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         if (!scopes.isMarked(depth)) {
             long[] marks = scopes.marks();
             int at = scopes.markAt(depth);
-            marks[at + CURSOR] = cursor;
+            marks[at + CURSOR_OFFSET] = cursor - blocks.currentStart();
             marks[at + BLOCK_PADDING] = blockPadding;
             usage.saveTo(marks, at + USAGE);
             blocks.saveTo(marks, at + CHAIN, cursor - blocks.currentStart());
@@ -420,7 +480,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             long[] marks = scopes.marks();
             int at = scopes.markAt(level);
             blocksChanged = blocks.rewindTo(marks, at + CHAIN, cursor - blocks.currentStart());
-            cursor = marks[at + CURSOR];
+            cursor = blocks.currentStart() + marks[at + CURSOR_OFFSET];
             blockPadding = marks[at + BLOCK_PADDING];
             usage.restoreFrom(marks, at + USAGE);
         }
@@ -481,7 +541,8 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
                     + oldSize);
         }
         long start = slice.address();
-        if (start + oldSize == cursor && start >= blocks.currentStart() && newByteSize - oldSize <= limit - cursor) {
+        if (start + oldSize == cursor && start >= blocks.currentStart()
+                && newByteSize - oldSize <= blocks.currentEnd() - cursor) {
             cursor = start + newByteSize;
             return addressSpace.asSlice(start, newByteSize);
         }
@@ -512,6 +573,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         Throwable cleanupFailure = endLevels(0);
         recycleBlocks();
         addressSpace = scopes.startGeneration(leakWatch);
+        rearm();
         publishFreshRound();
         ScopeStack.rethrow(cleanupFailure);
     }
@@ -573,7 +635,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             leakWatch.closed();   // first: a recovery must never free blocks that serve the next lease
         }
         long usedOfCurrent = cursor - blocks.currentStart();
-        leaveBlocks();
+        startRound(BlockChain.NO_BLOCK_START);     // with no block: the chain is not this arena's any more
         PUBLISHED.setRelease(this, CLOSED);
         try {
             recycler.recycle(blocks, usedOfCurrent);  // the blocks are not this arena's any more
@@ -606,15 +668,18 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         return failure;
     }
 
-    /** Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; leaves every block. */
+    /**
+     * Keeps blocks up to retainBytes, cleared if zeroed, and frees the rest; the next round starts
+     * in the first kept block, if any, once {@link #rearm()} lets it.
+     */
     private void recycleBlocks() {
         blocks.recycle(cursor - blocks.currentStart());
-        leaveBlocks();
+        startRound(blocks.currentStart());
     }
 
-    /** Starts the figures of a new round: no block current, nothing handed out. */
-    private void leaveBlocks() {
-        cursor = BlockChain.NO_BLOCK_START;
+    /** Starts the figures of a new round at {@code start}: nothing handed out, the fast path trapped. */
+    private void startRound(long start) {
+        cursor = start;
         limit = TRAP;
         blockPadding = 0;
         usage.reset();
@@ -763,6 +828,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         claim();
         assert !scopes.closed() : "a closed arena keeps the owner that closed it";
         addressSpace = scopes.startGeneration(leakWatch);
+        rearm();
     }
 
     /** The JDK's message when a closed arena, or a slice of one, is used. */

@@ -13,10 +13,13 @@ import java.util.List;
  * class is called only when the arena needs another block, marks or rewinds, or ends a round; it
  * is told then how far the arena got in the current block.
  *
- * <p>Invariants: regular blocks up to {@code current} are in use by the round (a round enters a
- * block only to carve from it, so a kept block counts only once a request needed it); those after
- * it are kept and unused, as are the spare large blocks. {@link #reservedBytes()} is the size of
- * every block held, and never exceeds the limit, not even while a block is being replaced.
+ * <p>Invariants: regular blocks up to {@code current} are in use by the round; those after it are
+ * kept and unused, as are the spare large blocks. The one exception is a round's first block: a
+ * round starts in it when it was kept, so that its first slice takes the arena's fast path, and
+ * until a slice is carved from it, it is as unused as any kept block: the arena leaves it before
+ * a large request ({@link #leaveUnusedFirst}), so that it never counts against the limit unused,
+ * and a mark taken in it marks no block. {@link #reservedBytes()} is the size of every block
+ * held, and never exceeds the limit, not even while a block is being replaced.
  */
 final class BlockChain extends CacheLinePadding {
 
@@ -41,6 +44,11 @@ final class BlockChain extends CacheLinePadding {
     private int current = -1;
     private long currentStart = NO_BLOCK_START;
     private long currentEnd = NO_BLOCK_END;
+    /**
+     * Whether the current block was entered when the round started rather than for a request: it
+     * is unused while the arena has carved no byte from it and no empty slice has claimed it.
+     */
+    private boolean enteredUnused;
     /** Blocks of large requests, each used by one slice of this round. */
     private final List<Block> large = new ArrayList<>();
     private long largeBytesInUse;
@@ -74,6 +82,7 @@ final class BlockChain extends CacheLinePadding {
 
     private void makeCurrent(int index) {
         current = index;
+        enteredUnused = false;
         if (index < 0) {
             currentStart = NO_BLOCK_START;
             currentEnd = NO_BLOCK_END;
@@ -93,6 +102,7 @@ final class BlockChain extends CacheLinePadding {
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
     boolean enterNext(long usedOfCurrent, long byteSize, long byteAlignment) {
+        assert current < 0 || usedOfCurrent > 0 : "a regular request fits in an unused block";
         changes++;
         boolean allocated = current + 1 == regular.size();
         if (allocated) {
@@ -104,6 +114,43 @@ final class BlockChain extends CacheLinePadding {
         }
         makeCurrent(current + 1);
         return allocated;
+    }
+
+    /**
+     * Leaves the current block if the round started in it and it is still unused: the arena has
+     * carved {@code usedOfCurrent} bytes of it, and no empty slice has claimed it. It is then kept
+     * and unused as before the round started in it. A large request calls this first, so that the
+     * block neither counts against the limit unused nor is out of reach when its memory must be
+     * given up to make room.
+     *
+     * @return whether the chain left the block; the arena then has no current block
+     */
+    boolean leaveUnusedFirst(long usedOfCurrent) {
+        if (!enteredUnused || usedOfCurrent > 0) {
+            return false;
+        }
+        changes++;
+        makeCurrent(-1);
+        return true;
+    }
+
+    /**
+     * {@return whether the current block was entered when the round started, and no empty slice
+     * has claimed it since} It is unused while the arena has carved no byte of it either.
+     */
+    boolean enteredUnused() {
+        return enteredUnused;
+    }
+
+    /**
+     * Counts the current block as used although the arena carved no byte from it: an empty slice
+     * was cut at its start, and uses a block as any other slice does.
+     */
+    void claimCurrent() {
+        if (enteredUnused) {
+            enteredUnused = false;
+            changes++;           // a mark taken before marks no block: rewinding to it must say so
+        }
     }
 
     /**
@@ -277,7 +324,8 @@ final class BlockChain extends CacheLinePadding {
      * and the large blocks in use.
      */
     void saveTo(long[] marks, int at, long usedOfCurrent) {
-        marks[at] = current;
+        // A block the round only started in is no block of the mark's: it may be given up since.
+        marks[at] = enteredUnused && usedOfCurrent == 0 ? -1 : current;
         marks[at + 1] = usedOfCurrent;
         marks[at + 2] = large.size();
         marks[at + 3] = changes;
@@ -324,11 +372,21 @@ final class BlockChain extends CacheLinePadding {
                 Block first = regular.getFirst();
                 first.used = usedOfCurrent;
                 first.recycle(settings.zeroed());
-                makeCurrent(-1);
             }
-            return;
+        } else {
+            rewind(-1, 0, 0, usedOfCurrent);
         }
-        rewind(-1, 0, 0, usedOfCurrent);
+        startInFirstKept();
+    }
+
+    /**
+     * Makes the first kept block current, unused: the next round's first slice then takes the
+     * arena's fast path, instead of a slow path through six objects to enter the block, which
+     * cost a round 10 to 20 ns (docs/performance.md, "The round's first slice").
+     */
+    private void startInFirstKept() {
+        makeCurrent(regular.isEmpty() ? -1 : 0);
+        enteredUnused = current == 0;
     }
 
     /**
