@@ -27,7 +27,7 @@ public final class Examples {
     static final List<Example> ALL = List.of(
             new Example("FirstProgram", "the README's first program: an arena per connection, reset per request",
                     FirstProgram::main),
-            new Example("QuickStart", "reset, an arena's settings, and a SlotPool of session records",
+            new Example("QuickStart", "reset, a large request, an arena's settings, a SlotPool",
                     QuickStart::main),
             new Example("RequestScopes", "a checkpoint per request in a connection's arena; a body grown in place",
                     RequestScopes::main),

@@ -32,7 +32,7 @@ public final class PoolBounds {
     static ArenaPool boundedPool() {
         // snippet:begin
         ArenaPool pool = ArenaPool.builder()
-                .name("http")                                // in its statistics, MXBean and JFR events
+                .name("http")                                // in its toString, MXBean, JFR events, leak reports
                 .arenas(Arena.builder().maxBytes(1 << 20))   // one connection's arena: at most 1 MiB
                 .maxTotalBytes(512L << 20)   // all arenas of the pool, leased and idle, never hold more
                 .maxLeased(2000)             // at most this many arenas out at once

@@ -11,10 +11,11 @@ final class Alignment {
     }
 
     /**
-     * Whether {@code alignment} is a valid alignment no larger than that of every block, 16
-     * bytes: a slice at a block's start needs no padding for it. As fast to ask as {@link #isValid}.
+     * Whether {@code alignment} is valid and at most {@link NativeMemory#MALLOC_ALIGNMENT}, which
+     * every block has: a slice at a block's start needs no padding for it, so its real padding
+     * there and the worst padding in any new block agree.
      */
-    static boolean isValidUpToBlocks(long alignment) {
+    static boolean isValidWithinMallocAlignment(long alignment) {
         return ((alignment - 1) & -NativeMemory.MALLOC_ALIGNMENT) == 0 && (alignment & (alignment - 1)) == 0;
     }
 

@@ -107,9 +107,15 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     // The fast path reads cursor, limit, owner and addressSpace; it writes cursor, and
     // blockPadding when it has to align up.
     /** Address of the first free byte of the current block; the block's start outside one. */
-    private long cursor = BlockChain.NO_BLOCK_START;
-    /** The end of the current block while the fast path may carve from it, otherwise TRAP. */
-    private long limit = TRAP;
+    private long cursor;
+    /**
+     * How far the fast path may carve: TRAP while it may not carve at all, the end of the current
+     * block while it may. In the round's first block, unused, it stops at a quarter of the block,
+     * so that a large request takes the slow path; once a slice is carved there it stays so until
+     * the next slow path, which re-arms it to the block's end (see allocateSlow). Only rearm()
+     * sets it to anything but TRAP.
+     */
+    private long limit;
     /** Bytes skipped for alignment in the current block: the rest up to the cursor is handed out. */
     private long blockPadding;
     /**
@@ -230,16 +236,21 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        if (byteSize <= 0 || !Alignment.isValidUpToBlocks(byteAlignment)) {
-            return allocateUnusual(byteSize, byteAlignment);
+        if (byteSize <= 0 || !Alignment.isValidWithinMallocAlignment(byteAlignment)) {
+            return allocateEmptyOrOverAligned(byteSize, byteAlignment);
         }
         if (owner != Thread.currentThread()) {
             return allocateAsNewOwner(byteSize, byteAlignment);
         }
+        return bump(byteSize, byteAlignment);
+    }
+
+    /** Carves the request from the current block if it fits below limit, or takes the slow path. */
+    private MemorySegment bump(long byteSize, long byteAlignment) {
         // Everything that can make this arena refuse to carve from its current block (no block,
         // closed, cleanups running, a checkpoint without its scope yet, a stale address space)
         // has set limit to TRAP: one comparison sends all of them to the slow path. In the
-        // round's first block, unused, limit also sends requests that are large to it.
+        // round's first block, unused, limit also sends large requests there.
         long start = Alignment.alignUp(cursor, byteAlignment);
         if (byteSize > limit - start) {
             return allocateSlow(byteSize, byteAlignment);
@@ -248,13 +259,12 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     }
 
     /**
-     * Serves a request the fast path leaves alone, or refuses a bad one. The fast path decides
-     * whether a request is large by where it fits in the round's first block, unused, and that
-     * holds only if the slice moves the cursor and needs no padding at the block's start. An
-     * empty slice, or one aligned beyond 16 bytes, is therefore decided here, as in a block
-     * never entered (see BlockChain).
+     * Serves an empty request, or one aligned beyond 16 bytes, or refuses a bad one. In the
+     * round's first block, unused, the fast path tells a large request by where it fits, which is
+     * right only for a slice that moves the cursor and needs no padding at the block's start; so
+     * these are judged here, by the rule of a block never entered (see BlockChain).
      */
-    private MemorySegment allocateUnusual(long byteSize, long byteAlignment) {
+    private MemorySegment allocateEmptyOrOverAligned(long byteSize, long byteAlignment) {
         checkRequest(byteSize, byteAlignment);
         if (owner != Thread.currentThread()) {
             return allocateAsNewOwner(byteSize, byteAlignment);
@@ -267,14 +277,10 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             if (needed > settings.largeThreshold()) {
                 return allocateLarge(byteSize, byteAlignment, needed);
             }
-            blocks.claimCurrent();     // the block is this request's, even for an empty slice
+            blocks.claimUnusedFirst();     // the block is this request's, even for an empty slice
             rearm();
         }
-        long start = Alignment.alignUp(cursor, byteAlignment);
-        if (byteSize > limit - start) {
-            return allocateSlow(byteSize, byteAlignment);
-        }
-        return carve(start, byteSize);
+        return bump(byteSize, byteAlignment);
     }
 
     /** Cuts the slice at {@code start} off the current block and moves the cursor past it. */
@@ -290,7 +296,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * Lets the fast path carve from the current block if the scopes allow it, and traps it
      * otherwise. In the round's first block, unused, it carves only requests that are not large:
      * the block counts as used only once a request needs it, and a large one gets a block of its
-     * own there, as in an arena that kept nothing. The one place that sets limit to a block's end.
+     * own there, as in an arena that kept nothing.
      */
     private void rearm() {
         if (!scopes.carving()) {
@@ -304,7 +310,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
 
     /** {@return whether the current block is the round's first, from which nothing was carved yet} */
     private boolean inUnusedFirstBlock() {
-        return blocks.enteredUnused() && cursor == blocks.currentStart();
+        return blocks.inUnusedFirst(cursor - blocks.currentStart());
     }
 
     /** The request does not fit in the current block: move to another block, or give it its own. */
@@ -314,7 +320,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             return allocate(byteSize, byteAlignment);
         }
         if (limit != blocks.currentEnd() && !inUnusedFirstBlock()) {
-            rearm();                  // the round's first block is used now: all of it can be carved
+            rearm();         // the round's first block is used now: all of it may be carved (see limit)
             return allocate(byteSize, byteAlignment);
         }
         long needed = blockBytesFor(byteSize, byteAlignment);
@@ -381,8 +387,8 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         long sliceStart = Alignment.alignUp(cursor, byteAlignment);
         assert byteSize <= limit - sliceStart : "a fresh block holds any regular request";
         MemorySegment slice = carve(sliceStart, byteSize);
-        // Entering the round's first block when it was kept changes no figure but the cursor's:
-        // a round pays nothing for publishing figures that a reset published already.
+        // Entering the round's first block again, after the round left it unused (for a large
+        // request, or rewinding to a mark taken there), changes no figure but the cursor's.
         if (!firstOfRound || allocated) {
             publish();
         }
@@ -390,11 +396,15 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
     }
 
     private MemorySegment allocateLarge(long byteSize, long byteAlignment, long blockBytes) {
-        if (blocks.leaveUnusedFirst(cursor - blocks.currentStart())) {
-            cursor = BlockChain.NO_BLOCK_START;    // see BlockChain.leaveUnusedFirst
+        long usedOfCurrent = cursor - blocks.currentStart();
+        Block block;
+        try {
+            block = blocks.takeLarge(usedOfCurrent, byteSize, byteAlignment, blockBytes);
+        } finally {
+            // Granted or refused, the chain leaves the round's first block if it is unused.
+            cursor = blocks.currentStart() + usedOfCurrent;
             rearm();
         }
-        Block block = blocks.takeLarge(byteSize, byteAlignment, blockBytes);
         long start = block.address() + block.used - byteSize;
         usage.leftBlock(byteSize, start - block.address(), block.size() - block.used);
         MemorySegment slice = addressSpace.asSlice(start, byteSize);
@@ -635,7 +645,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             leakWatch.closed();   // first: a recovery must never free blocks that serve the next lease
         }
         long usedOfCurrent = cursor - blocks.currentStart();
-        startRound(BlockChain.NO_BLOCK_START);     // with no block: the chain is not this arena's any more
+        forgetRound(BlockChain.NO_BLOCK_START);    // with no block: the chain is not this arena's any more
         PUBLISHED.setRelease(this, CLOSED);
         try {
             recycler.recycle(blocks, usedOfCurrent);  // the blocks are not this arena's any more
@@ -674,11 +684,11 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      */
     private void recycleBlocks() {
         blocks.recycle(cursor - blocks.currentStart());
-        startRound(blocks.currentStart());
+        forgetRound(blocks.currentStart());
     }
 
-    /** Starts the figures of a new round at {@code start}: nothing handed out, the fast path trapped. */
-    private void startRound(long start) {
+    /** Forgets the round's figures and puts the cursor at {@code start}, with the fast path trapped. */
+    private void forgetRound(long start) {
         cursor = start;
         limit = TRAP;
         blockPadding = 0;

@@ -16,10 +16,10 @@ import java.util.List;
  * <p>Invariants: regular blocks up to {@code current} are in use by the round; those after it are
  * kept and unused, as are the spare large blocks. The one exception is a round's first block: a
  * round starts in it when it was kept, so that its first slice takes the arena's fast path, and
- * until a slice is carved from it, it is as unused as any kept block: the arena leaves it before
- * a large request ({@link #leaveUnusedFirst}), so that it never counts against the limit unused,
- * and a mark taken in it marks no block. {@link #reservedBytes()} is the size of every block
- * held, and never exceeds the limit, not even while a block is being replaced.
+ * until a slice is carved from it ({@link #inUnusedFirst}), it is as unused as any kept block: a
+ * large request leaves it first, so that it never counts against the limit unused and may be
+ * freed to make room, and a mark taken in it marks no block. {@link #reservedBytes()} is the size
+ * of every block held, and never exceeds the limit, not even while a block is being replaced.
  */
 final class BlockChain extends CacheLinePadding {
 
@@ -45,10 +45,10 @@ final class BlockChain extends CacheLinePadding {
     private long currentStart = NO_BLOCK_START;
     private long currentEnd = NO_BLOCK_END;
     /**
-     * Whether the current block was entered when the round started rather than for a request: it
-     * is unused while the arena has carved no byte from it and no empty slice has claimed it.
+     * Whether the current block was entered when the round started, not for a request, and no
+     * empty slice has claimed it since: see {@link #inUnusedFirst}.
      */
-    private boolean enteredUnused;
+    private boolean enteredAtRoundStart;
     /** Blocks of large requests, each used by one slice of this round. */
     private final List<Block> large = new ArrayList<>();
     private long largeBytesInUse;
@@ -82,7 +82,7 @@ final class BlockChain extends CacheLinePadding {
 
     private void makeCurrent(int index) {
         current = index;
-        enteredUnused = false;
+        enteredAtRoundStart = false;
         if (index < 0) {
             currentStart = NO_BLOCK_START;
             currentEnd = NO_BLOCK_END;
@@ -117,53 +117,40 @@ final class BlockChain extends CacheLinePadding {
     }
 
     /**
-     * Leaves the current block if the round started in it and it is still unused: the arena has
-     * carved {@code usedOfCurrent} bytes of it, and no empty slice has claimed it. It is then kept
-     * and unused as before the round started in it. A large request calls this first, so that the
-     * block neither counts against the limit unused nor is out of reach when its memory must be
-     * given up to make room.
-     *
-     * @return whether the chain left the block; the arena then has no current block
+     * {@return whether the current block is the round's first, entered when the round started,
+     * and still unused} The arena has carved {@code usedOfCurrent} bytes of it, and no empty slice
+     * has claimed it. Such a block is no block of the round's: see the class's invariants.
      */
-    boolean leaveUnusedFirst(long usedOfCurrent) {
-        if (!enteredUnused || usedOfCurrent > 0) {
-            return false;
-        }
-        changes++;
-        makeCurrent(-1);
-        return true;
+    boolean inUnusedFirst(long usedOfCurrent) {
+        return enteredAtRoundStart && usedOfCurrent == 0;
     }
 
     /**
-     * {@return whether the current block was entered when the round started, and no empty slice
-     * has claimed it since} It is unused while the arena has carved no byte of it either.
+     * Counts the round's first block, unused, as used although the arena carves no byte from it:
+     * an empty slice is cut at its start, and uses a block as any other slice does.
      */
-    boolean enteredUnused() {
-        return enteredUnused;
-    }
-
-    /**
-     * Counts the current block as used although the arena carved no byte from it: an empty slice
-     * was cut at its start, and uses a block as any other slice does.
-     */
-    void claimCurrent() {
-        if (enteredUnused) {
-            enteredUnused = false;
-            changes++;           // a mark taken before marks no block: rewinding to it must say so
-        }
+    void claimUnusedFirst() {
+        assert enteredAtRoundStart;
+        enteredAtRoundStart = false;
+        changes++;           // a mark taken before marks no block: rewinding to it must say so
     }
 
     /**
      * Finds a block for a large request of {@code blockBytes}: the smallest kept one that fits, or
      * a new one. Under a limit or a pool's budget, a kept block larger than a new one is not used:
      * it would hold more than an arena that kept nothing, and could make this one refuse a later
-     * request that one would serve. A refused request changes nothing.
+     * request that one would serve. A refused request changes no figure. The round's first block,
+     * if the arena has carved {@code usedOfCurrent == 0} bytes of it, is left first, refused or
+     * not: the arena then has no current block (see the class's invariants).
      *
      * @return the block, in use by the request from now on: its slice ends at {@code used}
      * @throws ArenaLimitException if the blocks in use and the new one would cross the limit
      * @throws OutOfMemoryError if the C library has no memory for a new block
      */
-    Block takeLarge(long byteSize, long byteAlignment, long blockBytes) {
+    Block takeLarge(long usedOfCurrent, long byteSize, long byteAlignment, long blockBytes) {
+        if (inUnusedFirst(usedOfCurrent)) {
+            makeCurrent(-1);       // kept and unused again, as before the round started in it
+        }
         changes++;
         boolean bounded = settings.limited() || budget.bounded();
         Block block = takeSpareLarge(byteSize, byteAlignment, bounded ? blockBytes : Long.MAX_VALUE);
@@ -325,7 +312,7 @@ final class BlockChain extends CacheLinePadding {
      */
     void saveTo(long[] marks, int at, long usedOfCurrent) {
         // A block the round only started in is no block of the mark's: it may be given up since.
-        marks[at] = enteredUnused && usedOfCurrent == 0 ? -1 : current;
+        marks[at] = inUnusedFirst(usedOfCurrent) ? -1 : current;
         marks[at + 1] = usedOfCurrent;
         marks[at + 2] = large.size();
         marks[at + 3] = changes;
@@ -360,7 +347,7 @@ final class BlockChain extends CacheLinePadding {
     /**
      * Ends the round, of which the arena used {@code usedOfCurrent} bytes of the current block:
      * keeps regular blocks, then large ones, while they fit in retainBytes, cleared if zeroed, and
-     * frees the rest. No block is current afterwards.
+     * frees the rest. The next round starts in the first block kept, unused, if any.
      */
     void recycle(long usedOfCurrent) {
         // The round of nearly every lease and reset: at most the first block used, all kept, no
@@ -381,12 +368,12 @@ final class BlockChain extends CacheLinePadding {
 
     /**
      * Makes the first kept block current, unused: the next round's first slice then takes the
-     * arena's fast path, instead of a slow path through six objects to enter the block, which
-     * cost a round 10 to 20 ns (docs/performance.md, "The round's first slice").
+     * arena's fast path, instead of a slow path to enter the block (docs/performance.md, "The
+     * round's first slice"). The objects it reads are in cache here, after recycling.
      */
     private void startInFirstKept() {
         makeCurrent(regular.isEmpty() ? -1 : 0);
-        enteredUnused = current == 0;
+        enteredAtRoundStart = current == 0;
     }
 
     /**

@@ -24,9 +24,10 @@
  * stays unused until the next reset. A request that does not fit in the current block and is
  * larger than a quarter of a block, counting the padding its alignment may need beyond 16 bytes
  * (the alignment of every block), gets a block of its own, so that one big body between small
- * headers wastes nothing and does not change the size of later blocks. A round starts with no
- * current block, even in an arena that kept some, so its first request is placed as in an arena
- * that kept nothing: a regular one enters the first kept block, a large one gets its own.
+ * headers wastes nothing and does not change the size of later blocks. A round starts in its
+ * first kept block, but places its first request as an arena that kept nothing would: a regular
+ * one is carved from that block, a large one gets its own, and until a slice is carved there the
+ * block counts as unused.
  *
  * <p>All native memory counts against {@linkplain io.arena4j.Arena.Builder#maxBytes(long) maxBytes}, at every
  * instant: kept blocks that the current round has not used are freed before a new block is

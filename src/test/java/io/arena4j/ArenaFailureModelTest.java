@@ -171,8 +171,8 @@ class ArenaFailureModelTest {
         /**
          * The rule of the limit: kept blocks the round has not used never make the arena refuse.
          * So an arena with the same settings that kept nothing, or only the one block the round
-         * started in (a round starts in its first kept block, and that decides where a mid-size
-         * first request goes), refuses this request too after serving the round's requests.
+         * started in (a round starts in its first kept block, where its first request is carved
+         * if it is not large), refuses this request too after serving the round's requests.
          */
         void assertAFreshArenaRefusesToo(Request refused) {
             if (roundRewound) {

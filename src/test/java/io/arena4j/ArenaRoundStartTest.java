@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +32,18 @@ class ArenaRoundStartTest {
         long start = arena.allocate(1).address();
         arena.reset();
         return start;
+    }
+
+    /**
+     * Allocates {@code size} bytes, or fails the test if the arena refuses. ArenaLimitException is
+     * an OutOfMemoryError, which JUnit rethrows as unrecoverable, ending the whole run unnamed.
+     */
+    private static MemorySegment served(Arena arena, long size, String why) {
+        try {
+            return arena.allocate(size);
+        } catch (ArenaLimitException refused) {
+            return fail(why + ": " + refused.getMessage());
+        }
     }
 
     @Test
@@ -77,7 +90,7 @@ class ArenaRoundStartTest {
     void theKeptBlockUnusedNeverCountsAgainstTheLimitAndIsGivenUpToMakeRoom() {
         try (Arena arena = arena(2 * BLOCK)) {
             keptBlockAfterARound(arena);
-            MemorySegment large = arena.allocate(2 * BLOCK - 16);
+            MemorySegment large = served(arena, 2 * BLOCK - 16, "the kept block is unused");
             assertEquals(2 * BLOCK - 16, large.byteSize());
             assertEquals(0, arena.statistics().regularBlocks(), "the kept block was freed to make room");
             assertEquals(2 * BLOCK - 16, blocks.outstandingBytes());
@@ -93,7 +106,7 @@ class ArenaRoundStartTest {
             // An arena that kept nothing holds a block for the empty slice too, and refuses this.
             assertThrows(ArenaLimitException.class, () -> arena.allocate(BLOCK + 1));
             assertEquals(before, arena.toString(), "a refused request changes nothing");
-            assertEquals(BLOCK, arena.allocate(BLOCK).byteSize(), "what fits beside the used block");
+            assertEquals(BLOCK, served(arena, BLOCK, "what fits beside the used block").byteSize());
         }
     }
 
@@ -102,7 +115,7 @@ class ArenaRoundStartTest {
         try (Arena arena = arena(2 * BLOCK)) {
             keptBlockAfterARound(arena);
             Arena.Checkpoint request = arena.checkpoint();
-            arena.allocate(2 * BLOCK - 16);                    // frees the kept block to make room
+            served(arena, 2 * BLOCK - 16, "the kept block is unused, and freed to make room");
             request.close();
             assertEquals(0, arena.statistics().allocatedBytes());
             long allocatedBefore = blocks.allocatedBlocks();
@@ -123,6 +136,18 @@ class ArenaRoundStartTest {
             }
             assertEquals(kept, arena.allocate(BLOCK / 4).address(), "unused again: a quarter block fits at its start");
             assertEquals(1, blocks.allocatedBlocks());
+        }
+    }
+
+    @Test
+    void anEmptySliceInACheckpointClosedSinceLeavesTheKeptBlockUnused() {
+        try (Arena arena = arena(2 * BLOCK)) {
+            keptBlockAfterARound(arena);
+            try (var _ = arena.checkpoint()) {
+                arena.allocate(0);                             // uses the kept block, until the close
+            }
+            MemorySegment large = served(arena, 2 * BLOCK - 16, "the kept block is unused again");
+            assertEquals(2 * BLOCK - 16, large.byteSize());
         }
     }
 
