@@ -57,6 +57,8 @@ final class ModelledArena {
      */
     long expectedFirstBase = -1;
     int regularBlocksAtRoundStart;
+    /** Whether the arena held as many regular blocks after every call since the round started. */
+    boolean firstKeptIntact;
 
     int served;
     int refused;
@@ -65,6 +67,8 @@ final class ModelledArena {
     int roundStartChecks;
     int largeAtRoundStart;
     int servedBeyond;
+    /** Whether the calling thread owns the arena: false from a hand-off until a call succeeds. */
+    boolean owned = true;
 
     ModelledArena(Arena arena, long blockSize, boolean zeroed, SplittableRandom random, CountingBlocks blocks,
                   Supplier<String> state) {
@@ -152,6 +156,7 @@ final class ModelledArena {
         }
         allocated += size;
         served++;
+        owned = true;
         trace("  -> " + Long.toHexString(slice.address()));
         add(slice, base);
         return slice;
@@ -183,7 +188,7 @@ final class ModelledArena {
                     assertEquals(nativeBlocks, blocks.allocatedBlocks(),
                             "a regular block kept and unused serves before a new one is allocated: " + where);
                 }
-                if (model.regularBlocks() == 0 && expectedFirstBase != -1
+                if (model.regularBlocks() == 0 && expectedFirstBase != -1 && firstKeptIntact
                         && before.regularBlocks() == regularBlocksAtRoundStart) {
                     assertEquals(expectedFirstBase, base, "the round's first regular slice is carved in its first "
                             + "kept block: " + where);
@@ -195,7 +200,7 @@ final class ModelledArena {
             case Large large -> {
                 assertFalse(model.meetsRegularBlock(address, size), "a large request is not carved in a regular "
                         + "block the round uses: " + where);
-                if (model.regularBlocks() == 0 && expectedFirstBase != -1      // the kept block is still held
+                if (model.regularBlocks() == 0 && expectedFirstBase != -1 && firstKeptIntact  // still held
                         && arena.statistics().regularBlocks() == regularBlocksAtRoundStart) {
                     assertFalse(address < expectedFirstBase + blockSize && expectedFirstBase < address
                             + Math.max(size, 1), "a large request at a round's start is not carved in the kept "
@@ -220,6 +225,10 @@ final class ModelledArena {
             return;
         }
         Live old = random.nextInt(3) > 0 ? innermost.getLast() : innermost.get(random.nextInt(innermost.size()));
+        if (old.slice().byteSize() >= 2 && random.nextInt(5) == 0) {
+            growPart(old, limit);
+            return;
+        }
         long oldSize = old.slice().byteSize();
         long more = switch (random.nextInt(8)) {
             case 0 -> model.hasBlock() ? model.room(1) + random.nextInt(-1, 2) : 1;   // to the block's end
@@ -288,7 +297,70 @@ final class ModelledArena {
             add(grown, base);
         }
         served++;
+        owned = true;
         return grown;
+    }
+
+    /**
+     * Grows a part of a live slice, "or part of one" as grow's Javadoc allows: its end, which
+     * grows in place when the slice is the block's last, or its start, which is copied.
+     */
+    private void growPart(Live whole, long limit) {
+        MemorySegment slice = whole.slice();
+        long offset = random.nextLong(1, slice.byteSize());
+        boolean end = random.nextBoolean();
+        MemorySegment part = end ? slice.asSlice(offset) : slice.asSlice(0, offset);
+        long newSize = part.byteSize() + random.nextLong(1, blockSize / 2);
+        // While the part grows, the whole slice stays live as the model has it; an in-place grow
+        // leaves the whole slice's start before the part, and the part grown.
+        Live partLive = new Live(part, whole.base(), whole.pattern(), whole.level());
+        live.removeIf(l -> l == whole);
+        live.add(partLive);
+        MemorySegment grown = grow(partLive, newSize, limit);
+        if (grown != null && grown.address() == part.address() && end) {
+            live.add(new Live(slice.asSlice(0, offset), whole.base(), whole.pattern(), whole.level()));
+        } else {
+            live.removeIf(l -> l == partLive);
+            live.add(whole);
+        }
+    }
+
+    /** Asks for the innermost level's scope: it opens the level if nothing did, and must be alive. */
+    void scope() {
+        trace("scope()");
+        String before = state.get();
+        // Disowned, and not claimed yet: "scope() returns the closed scope of the last generation".
+        assertEquals(owned, arena.scope().isAlive(), "the innermost level's scope is alive, once owned");
+        assertEquals(before, state.get(), "asking for the scope changes no figure");
+    }
+
+    /**
+     * Grows a slice the arena must refuse: one of an outer level, a dead one, a read-only view, a
+     * heap segment or another arena's slice. Nothing changes.
+     */
+    void growForbiddenKinds() {
+        String before = state.get();
+        List<Live> innermost = live.stream().filter(l -> l.level() == checkpoints.size()).toList();
+        switch (random.nextInt(3)) {
+            case 0 -> {
+                if (!innermost.isEmpty()) {
+                    MemorySegment readOnly = innermost.getLast().slice().asReadOnly();
+                    assertThrows(IllegalArgumentException.class, () -> arena.grow(readOnly, readOnly.byteSize() + 1));
+                }
+            }
+            case 1 -> {
+                MemorySegment heap = MemorySegment.ofArray(new byte[16]);
+                assertThrows(IllegalArgumentException.class, () -> arena.grow(heap, 32));
+            }
+            default -> {
+                try (java.lang.foreign.Arena another = java.lang.foreign.Arena.ofConfined()) {
+                    MemorySegment foreign = another.allocate(8);
+                    assertThrows(IllegalArgumentException.class, () -> arena.grow(foreign, 16));
+                }
+            }
+        }
+        assertEquals(before, state.get(), "a refused grow changes nothing");
+        growForbidden();
     }
 
     /** Grows a slice of an outer level, or a dead one: refused, and nothing changes. */
@@ -313,6 +385,7 @@ final class ModelledArena {
         trace("checkpoint() level " + (checkpoints.size() + 1));
         checkpoints.add(arena.checkpoint());
         marks.add(model.mark());
+        owned = true;
     }
 
     /** Closes a random open level, and those inside it. */
@@ -353,6 +426,7 @@ final class ModelledArena {
         allocated = 0;
         Arena.Statistics figures = arena.statistics();
         regularBlocksAtRoundStart = figures.regularBlocks();
+        firstKeptIntact = true;
         assertEquals(0, figures.allocatedBytes());
         assertEquals(0, figures.paddingBytes());
         assertEquals(0, figures.unusedTailBytes());
@@ -365,6 +439,7 @@ final class ModelledArena {
     void reset(long retainBytes) {
         endRound();
         arena.reset();
+        owned = true;
         startRound(true, retainBytes);
     }
 
@@ -397,6 +472,9 @@ final class ModelledArena {
     /** The owner's figures: exact, and as the model has them. */
     void checkFigures(long maxBytes) {
         Arena.Statistics figures = arena.statistics();
+        if (figures.regularBlocks() < regularBlocksAtRoundStart) {
+            firstKeptIntact = false;          // a kept block was given up: the first may be another now
+        }
         assertEquals(allocated, figures.allocatedBytes(), "allocatedBytes");
         assertTrue(figures.allocatedBytes() + figures.paddingBytes() + figures.unusedTailBytes()
                 <= figures.reservedBytes(), "the figures add up: " + figures);

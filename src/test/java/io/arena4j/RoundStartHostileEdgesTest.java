@@ -280,4 +280,110 @@ class RoundStartHostileEdgesTest {
         }
         blocks.assertAllFreed();
     }
+
+    /** How a round or a level ends while cleanup actions of its slices run. */
+    enum End { RESET, CHECKPOINT, DISOWN, LEASE }
+
+    /**
+     * While the cleanup actions of a round or a level run, the arena refuses to allocate, reset
+     * or take a checkpoint, even though the next round is about to start in the kept block whose
+     * fast path the arena arms; once they ran, the round starts in the kept block as it should:
+     * a large request goes elsewhere, a small one to the block's start. A cleanup that throws
+     * does not change that.
+     */
+    @ParameterizedTest(name = "{0}, a cleanup throws: {1}")
+    @MethodSource("ends")
+    void cleanupActionsRunningAtTheEndOfARoundCannotCarveFromTheNextRoundsKeptBlock(End end, boolean throwing)
+            throws Exception {
+        ArenaPool pool = end == End.LEASE ? ArenaPool.builder().arenas(arenas(BLOCK))
+                .leakDetection(LeakDetection.OFF).build() : null;
+        Arena arena = pool != null ? pool.acquire() : arenas(BLOCK).build();
+        long kept = dirtyRound(arena, BLOCK);
+        Arena.Checkpoint checkpoint = end == End.CHECKPOINT ? arena.checkpoint() : null;
+        List<Throwable> refused = new ArrayList<>();
+        Arena during = arena;
+        List<Runnable> calls = List.of(() -> during.allocate(8), () -> during.allocate(0),
+                () -> during.allocate(8, 64), () -> during.allocate(BLOCK / 4 + 1), during::checkpoint, during::reset);
+        MemorySegment watched = arena.allocate(16);
+        watched.reinterpret(arena, _ -> {
+            for (Runnable call : calls) {
+                try {
+                    call.run();
+                    refused.add(null);
+                } catch (Throwable t) {
+                    refused.add(t);
+                }
+            }
+            if (throwing) {
+                throw new IllegalArgumentException("a cleanup failed (test)");
+            }
+        });
+        Runnable ending = switch (end) {
+            case RESET -> arena::reset;
+            case CHECKPOINT -> checkpoint::close;
+            case DISOWN -> arena::resetAndDisown;
+            case LEASE -> arena::close;
+        };
+        if (throwing) {
+            assertThrows(IllegalArgumentException.class, ending::run, "rethrown once the end is complete");
+        } else {
+            ending.run();
+        }
+        assertEquals(calls.size(), refused.size());
+        for (Throwable t : refused) {
+            assertTrue(t instanceof IllegalStateException, "refused while cleanups run: " + t);
+        }
+        Arena next = end == End.LEASE ? pool.acquire() : arena;
+        assertEquals(0, next.statistics().allocatedBytes());
+        MemorySegment large = next.allocate(BLOCK / 4 + 1);
+        assertFalse(inBlock(large, kept, BLOCK), "large: a block of its own");
+        MemorySegment small = next.allocate(8);
+        assertEquals(kept, small.address(), "the round starts in the kept block");
+        assertTrue(TestSupport.isZero(small) && TestSupport.isZero(large));
+        next.close();
+        if (pool != null) {
+            pool.close();
+        }
+        blocks.assertAllFreed();
+    }
+
+    static List<Arguments> ends() {
+        List<Arguments> ends = new ArrayList<>();
+        for (End end : End.values()) {
+            ends.add(Arguments.of(end, false));
+            ends.add(Arguments.of(end, true));
+        }
+        return ends;
+    }
+
+    /**
+     * A reset, a hand-off or a checkpoint's close refused because a downcall holds a slice of
+     * the kept block changes nothing: the block stays in use, so a request above a quarter block
+     * that fits beside the held slice is carved there, not given a block of its own as in an
+     * unused kept block.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reset", "resetAndDisown", "checkpoint"})
+    void anEndRefusedByADowncallLeavesTheKeptBlockInUse(String how) {
+        try (Arena arena = arenas(BLOCK).build()) {
+            long kept = dirtyRound(arena, BLOCK);
+            Arena.Checkpoint checkpoint = how.equals("checkpoint") ? arena.checkpoint() : null;
+            MemorySegment held = arena.allocate(8);
+            assertEquals(kept, held.address());
+            String before = state(arena);
+            Throwable thrown = TestSupport.whileHeldByDowncall(held, switch (how) {
+                case "reset" -> arena::reset;
+                case "resetAndDisown" -> arena::resetAndDisown;
+                default -> checkpoint::close;
+            });
+            assertTrue(thrown instanceof IllegalStateException, "refused: " + thrown);
+            assertEquals(before, state(arena), "a refused end changes nothing");
+            assertTrue(held.scope().isAlive());
+            MemorySegment beside = arena.allocate(BLOCK / 2);
+            assertEquals(kept + 8, beside.address(), "carved beside the held slice: the block is in use");
+            assertEquals(0, arena.statistics().largeBlocks());
+            assertTrue(TestSupport.isZero(beside));
+        }
+        blocks.assertAllFreed();
+    }
 }

@@ -181,8 +181,10 @@ class RoundStartHostileModelTest {
                     main.checkpoint();
                 } else if (dice < 18) {
                     main.closeCheckpoint();
+                } else if (dice < 20) {
+                    main.growForbiddenKinds();
                 } else if (dice < 21) {
-                    main.growForbidden();
+                    main.scope();
                 } else if (dice < 26 && pool != null) {
                     helperStep();
                 } else if (dice < 60) {
@@ -212,6 +214,7 @@ class RoundStartHostileModelTest {
                 }
                 main.dead.clear();     // a dead slice read from another thread throws WrongThreadException
                 main.startRound(true, retainBytes);
+                main.owned = false;
                 return true;
             }
             if (dice == 1 && pool != null) {
@@ -222,11 +225,13 @@ class RoundStartHostileModelTest {
                     leaveIdleArenas();
                 }
                 main.arena = pool.acquire();
+                main.owned = true;
                 main.startRound(false, retainBytes);
                 return false;
             }
             main.trace("reset()");
             main.arena.reset();
+            main.owned = true;
             main.startRound(true, retainBytes);
             return false;
         }
