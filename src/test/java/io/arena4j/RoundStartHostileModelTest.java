@@ -19,6 +19,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link ModelledArena} for every check). The native memory held never crosses the bound at any
  * instant ({@link CountingBlocks} fails the allocation that would), every native byte held is one
  * the arena or pool counts, and at the end every one is freed.
+ *
+ * <p>A seed fixes the program's choices, but not where the C library puts blocks, and where a
+ * slice aligned beyond 16 lands depends on that, as do the sizes chosen to fill a block exactly:
+ * two runs of one seed may differ. A failure names the calls that led to it.
  */
 class RoundStartHostileModelTest {
 
@@ -61,7 +65,7 @@ class RoundStartHostileModelTest {
         }
         program.blocks.assertAllFreed();
         ModelledArena main = program.main;
-        assertTrue(main.served > 400 && main.grownInPlace > 10 && main.grownByCopy > 10,
+        assertTrue(main.served > 200 && main.grownInPlace > 10 && main.grownByCopy > 10,
                 "every kind of outcome happened: " + main.counts());
         assertTrue(bound == Bound.NONE || main.refused > 10, "refusals happened: " + main.counts());
         assertTrue(program.retainBytes < blockSize || main.roundStartChecks + main.largeAtRoundStart > 5,
