@@ -207,8 +207,11 @@ final class ModelledArena {
                             + "block: " + where);
                     largeAtRoundStart++;
                 }
-                if (alignment > NothingKeptModel.BLOCK_ALIGNMENT && before.largeBlocks() > model.largeBlocks()) {
-                    model.exact = false;       // it may have taken a kept large block smaller than a new one
+                // It may have taken a kept large block: smaller than a new one when the request is
+                // aligned beyond 16 and the block's address leaves room, larger without a limit.
+                if ((alignment > NothingKeptModel.BLOCK_ALIGNMENT || limit == Long.MAX_VALUE)
+                        && before.largeBlocks() > model.largeBlocks()) {
+                    model.exact = false;
                 }
                 model.largeBlock(large.blockBytes());
                 return -1;
@@ -481,6 +484,13 @@ final class ModelledArena {
         assertTrue(figures.reservedBytes() <= maxBytes, "maxBytes holds: " + figures);
         assertTrue(figures.regularBlocks() >= model.regularBlocks(), "regular blocks: " + figures + " " + model);
         assertTrue(figures.largeBlocks() >= model.largeBlocks(), "large blocks: " + figures + " " + model);
+        if (model.exact && owned) {
+            // Every byte of the blocks the round uses is handed out, padding, a tail left behind,
+            // or the room left in the current block; unused kept blocks are none of these.
+            long room = model.hasBlock() ? model.currentBase() + blockSize - model.cursor() : 0;
+            assertEquals(model.inUse(), figures.allocatedBytes() + figures.paddingBytes()
+                    + figures.unusedTailBytes() + room, "the round's bytes: " + figures + " " + model);
+        }
         long beyondRegular = figures.reservedBytes() - figures.regularBlocks() * blockSize;
         if (figures.largeBlocks() == 0) {
             assertEquals(0, beyondRegular, "regular blocks only: " + figures);

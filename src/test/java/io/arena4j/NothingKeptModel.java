@@ -46,7 +46,8 @@ final class NothingKeptModel {
      * may be served from a kept large block smaller than the {@code size + alignment - 16} bytes a
      * new one takes, when the block's address happens to leave room: the arena then holds less
      * than the model counts, and may serve what the model refuses (the documentation promises
-     * only that it refuses nothing the model serves).
+     * only that it refuses nothing the model serves). Without a limit, a large request may be
+     * served from a kept large block larger than it needs.
      */
     boolean exact = true;
 
