@@ -176,7 +176,7 @@ class RoundStartHostileModelTest {
         private boolean steps() {
             while (step < STEPS) {
                 step++;
-                int dice = random.nextInt(200);
+                int dice = step % 500 == 0 ? 0 : random.nextInt(200);     // a hand-off at least every 500 steps
                 if (dice < 4 || random.nextInt(1000) < roundEndsPerMille) {
                     if (endRound(dice)) {
                         return true;
