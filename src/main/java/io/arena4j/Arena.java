@@ -55,8 +55,10 @@ import java.util.function.ObjIntConsumer;
  * the thread that created it. Allocating, resetting and closing it, and accessing its slices, from
  * any other thread throws {@link WrongThreadException}. To hand an arena to another thread, its
  * owner calls {@link #resetAndDisown()}; the next thread whose allocation, reset or close of it
- * succeeds becomes its owner, and a refused call claims nothing. The hand-off is safe without
- * further synchronisation, and two threads can never both become the owner.
+ * succeeds becomes its owner, and a refused call claims nothing once it has returned: while it
+ * runs, the arena is its thread's, and a call from another thread gets WrongThreadException. The
+ * hand-off is safe without further synchronisation, and two threads can never both become the
+ * owner.
  *
  * <p>{@link #statistics()}, {@link #toString()} and {@link #scope()} may be read from any thread.
  * The owner reads exact figures; any other thread reads those the owner last published when it
@@ -210,8 +212,8 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
      * Returns a slice of {@code byteSize} bytes whose address is a multiple of
      * {@code byteAlignment}. It reads as zeros unless the arena was built with
      * {@code zeroed(false)}, and it stays accessible, from the owner thread only, until the next
-     * {@link #reset()} or {@link #close()}. A refused request changes nothing, and claims nothing
-     * for a thread that does not own the arena.
+     * {@link #reset()} or {@link #close()}. A refused request changes nothing, and once it has
+     * returned it claims nothing for a thread that did not own the arena.
      *
      * <p>Two slices alive at the same time never overlap; this is the one deliberate difference
      * from {@link java.lang.foreign.Arena#allocate(long, long)}, whose segments never overlap at
