@@ -11,16 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -33,49 +26,8 @@ class LeakDetectionTest {
 
     private static final long BLOCK = 4096;
 
-    /** Held here: java.util.logging keeps its loggers weakly. */
-    private final Logger logger = Logger.getLogger("io.arena4j.LeakDetection");
-    private final List<LogRecord> reports = new CopyOnWriteArrayList<>();
-    private final Handler collect = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            reports.add(record);
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
-
-    @BeforeEach
-    void listen() {
-        logger.addHandler(collect);
-        logger.setUseParentHandlers(false);      // the reports are the test's, not the console's
-    }
-
-    @AfterEach
-    void stopListening() {
-        logger.removeHandler(collect);
-        logger.setUseParentHandlers(true);
-    }
-
-    /** Forces collections until {@code condition} holds; false if it still does not after about 10 s. */
-    private static boolean collectUntil(BooleanSupplier condition) throws InterruptedException {
-        for (int i = 0; i < 200; i++) {
-            System.gc();
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(50);                     // lets the cleaner thread run; no timing is measured
-        }
-        return condition.getAsBoolean();
-    }
-
-    private List<LogRecord> reportsOf(String pool) {
-        return reports.stream().filter(r -> r.getMessage().contains("pool " + pool + " ")).toList();
-    }
+    @RegisterExtension
+    final LeakReports reports = new LeakReports();
 
     /** Leases an arena, allocates in it and drops it; returns a weak reference to it. */
     private static WeakReference<Arena> leak(ArenaPool pool) {
@@ -95,9 +47,9 @@ class LeakDetectionTest {
         ArenaPool pool = pool("leaky-every", blocks, LeakDetection.EVERY);
         leak(pool);
 
-        assertTrue(collectUntil(() -> !reportsOf("leaky-every").isEmpty()), "no report");
+        assertTrue(reports.collectUntil(() -> !reports.of("leaky-every").isEmpty()), "no report");
 
-        LogRecord report = reportsOf("leaky-every").getFirst();
+        LogRecord report = reports.of("leaky-every").getFirst();
         assertEquals(java.util.logging.Level.SEVERE, report.getLevel());
         assertTrue(report.getMessage().contains("An arena of pool leaky-every became unreachable without being closed"),
                 report.getMessage());
@@ -124,8 +76,8 @@ class LeakDetectionTest {
         }
         WeakReference<Arena> leaked = leak(pool);          // the control: this one is reported
 
-        assertTrue(collectUntil(() -> closed.get() == null && !reportsOf("closed-every").isEmpty()));
-        assertEquals(1, reportsOf("closed-every").size());
+        assertTrue(reports.collectUntil(() -> closed.get() == null && !reports.of("closed-every").isEmpty()));
+        assertEquals(1, reports.of("closed-every").size());
         assertEquals(null, leaked.get());
         assertEquals(1, pool.statistics().leaks());
         pool.close();
@@ -140,8 +92,8 @@ class LeakDetectionTest {
         WeakReference<Arena> unwatched = leak(off);
         leak(every);
 
-        assertTrue(collectUntil(() -> unwatched.get() == null && !reportsOf("leaky-control").isEmpty()));
-        assertTrue(reportsOf("leaky-off").isEmpty());
+        assertTrue(reports.collectUntil(() -> unwatched.get() == null && !reports.of("leaky-control").isEmpty()));
+        assertTrue(reports.of("leaky-off").isEmpty());
         assertEquals(1, off.statistics().leased(), "lost to the pool, as before leak detection existed");
         assertEquals(BLOCK, blocks.outstandingBytes());
         off.close();
@@ -159,8 +111,8 @@ class LeakDetectionTest {
         leak(pool);                                       // the last lease of the interval: watched
         pool.acquire().close();                           // the first of the next interval: not watched
 
-        assertTrue(collectUntil(() -> unwatched.get() == null && !reportsOf("leaky-sampled").isEmpty()));
-        assertEquals(1, reportsOf("leaky-sampled").size());
+        assertTrue(reports.collectUntil(() -> unwatched.get() == null && !reports.of("leaky-sampled").isEmpty()));
+        assertEquals(1, reports.of("leaky-sampled").size());
         assertEquals(1, pool.statistics().leaks());
         assertEquals(1, pool.statistics().leased(), "the unwatched lease stays lost");
         pool.close();
@@ -181,9 +133,9 @@ class LeakDetectionTest {
         arena = null;
         request = null;
 
-        assertTrue(collectUntil(() -> dropped.get() == null && droppedRequest.get() == null),
+        assertTrue(reports.collectUntil(() -> dropped.get() == null && droppedRequest.get() == null),
                 "the arena itself was collected");
-        assertTrue(reportsOf("leaky-slice").isEmpty(), "its slices are still reachable: nothing recovered");
+        assertTrue(reports.of("leaky-slice").isEmpty(), "its slices are still reachable: nothing recovered");
         assertEquals(1, pool.statistics().leased());
         long held = blocks.outstandingBytes();
         try (Arena next = pool.acquire()) {              // another connection writes its own bytes
@@ -197,11 +149,11 @@ class LeakDetectionTest {
 
         kept = null;
         leak(pool("leaky-slice-control", new CountingBlocks(), LeakDetection.EVERY));
-        assertTrue(collectUntil(() -> !reportsOf("leaky-slice-control").isEmpty()), "the control leak was found");
-        assertTrue(reportsOf("leaky-slice").isEmpty(), "a slice of the request level still holds the memory");
+        assertTrue(reports.collectUntil(() -> !reports.of("leaky-slice-control").isEmpty()), "the control leak was found");
+        assertTrue(reports.of("leaky-slice").isEmpty(), "a slice of the request level still holds the memory");
         assertTrue(allBytes(inRequest, 0x6B));
         inRequest = null;
-        assertTrue(collectUntil(() -> !reportsOf("leaky-slice").isEmpty()), "recovered once no slice is left");
+        assertTrue(reports.collectUntil(() -> !reports.of("leaky-slice").isEmpty()), "recovered once no slice is left");
         assertEquals(0, pool.statistics().leased());
         pool.close();
         blocks.assertAllFreed();
@@ -221,7 +173,7 @@ class LeakDetectionTest {
                 .leakDetection(LeakDetection.EVERY).maxLeased(1).build();
         MemorySegment dead = leakKeepingADeadSlice(pool.acquire(), endedBy);
 
-        assertTrue(collectUntil(() -> !reportsOf(name).isEmpty()), "the leak was never found");
+        assertTrue(reports.collectUntil(() -> !reports.of(name).isEmpty()), "the leak was never found");
         assertEquals(1, pool.statistics().leaks());
         assertEquals(0, blocks.outstandingBytes(), "its memory was freed");
         assertFalse(dead.scope().isAlive());
@@ -241,7 +193,7 @@ class LeakDetectionTest {
                 Arena.builder().blockAllocator(blocks).blockSize(BLOCK).leakDetection(LeakDetection.EVERY).build(),
                 "reset");
 
-        assertTrue(collectUntil(() -> blocks.outstandingBytes() == 0), "the leak was never recovered");
+        assertTrue(reports.collectUntil(() -> blocks.outstandingBytes() == 0), "the leak was never recovered");
         assertFalse(dead.scope().isAlive());
         blocks.assertAllFreed();
     }
@@ -267,8 +219,8 @@ class LeakDetectionTest {
         Arena.builder().blockAllocator(blocks).blockSize(BLOCK).leakDetection(LeakDetection.EVERY).build()
                 .allocate(10);
 
-        assertTrue(collectUntil(() -> blocks.outstandingBytes() == 0
-                && reports.stream().anyMatch(r -> r.getMessage().startsWith("A standalone arena"))));
+        assertTrue(reports.collectUntil(() -> blocks.outstandingBytes() == 0
+                && reports.all().stream().anyMatch(r -> r.getMessage().startsWith("A standalone arena"))));
         blocks.assertAllFreed();
     }
 
@@ -321,7 +273,7 @@ class LeakDetectionTest {
             recording.start();
             ArenaPool pool = pool("leaky-jfr", new CountingBlocks(), LeakDetection.EVERY);
             leak(pool);
-            assertTrue(collectUntil(() -> !reportsOf("leaky-jfr").isEmpty()));
+            assertTrue(reports.collectUntil(() -> !reports.of("leaky-jfr").isEmpty()));
             recording.stop();
             java.nio.file.Path file = java.nio.file.Files.createTempFile("leak", ".jfr");
             try {

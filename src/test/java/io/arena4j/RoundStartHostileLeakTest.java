@@ -5,15 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,53 +19,11 @@ class RoundStartHostileLeakTest {
 
     private static final long BLOCK = 4096;
 
-    /** Held here: java.util.logging keeps its loggers weakly. */
-    private final Logger logger = Logger.getLogger("io.arena4j.LeakDetection");
-    private final List<String> reports = new CopyOnWriteArrayList<>();
-    /** Counted down at each report, so that a wait for one ends as soon as it comes. */
-    private volatile CountDownLatch nextReport = new CountDownLatch(1);
-    private final Handler collect = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            reports.add(record.getMessage());
-            nextReport.countDown();
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
-
-    @BeforeEach
-    void listen() {
-        logger.addHandler(collect);
-        logger.setUseParentHandlers(false);
-    }
-
-    @AfterEach
-    void stopListening() {
-        logger.removeHandler(collect);
-        logger.setUseParentHandlers(true);
-    }
+    @RegisterExtension
+    final LeakReports reports = new LeakReports();
 
     private boolean reported(String pool) {
-        return reports.stream().anyMatch(message -> message.contains("pool " + pool + " "));
-    }
-
-    /**
-     * Collects until {@code pool} was reported: after each collection, waits for the cleaner's
-     * next report, a bounded wait that ends as soon as one comes. No timing is measured.
-     */
-    private boolean collectUntilReported(String pool) throws InterruptedException {
-        for (int i = 0; i < 400 && !reported(pool); i++) {
-            CountDownLatch report = new CountDownLatch(1);
-            nextReport = report;
-            System.gc();
-            report.await(25, TimeUnit.MILLISECONDS);
-        }
-        return reported(pool);
+        return !reports.of(pool).isEmpty();
     }
 
     private static ArenaPool pool(String name, CountingBlocks blocks) {
@@ -123,7 +73,7 @@ class RoundStartHostileLeakTest {
         String control = name + "-control";
         ArenaPool controlPool = pool(control, new CountingBlocks());
         controlPool.acquire().allocate(100);                   // leaked at once
-        assertTrue(collectUntilReported(control), "the control leak was found");
+        assertTrue(reports.collectUntil(() -> reported(control)), "the control leak was found");
         assertFalse(reported(name), "the kept slice still holds its lease: nothing recovered");
         assertEquals(1, pool.statistics().leased());
         try (Arena next = pool.acquire()) {                    // another connection writes its own bytes
@@ -133,7 +83,7 @@ class RoundStartHostileLeakTest {
         assertEquals(2 * BLOCK, blocks.outstandingBytes(), "the leased block was not given to the next lease");
 
         slice = null;
-        assertTrue(collectUntilReported(name), "recovered once the slice is dropped");
+        assertTrue(reports.collectUntil(() -> reported(name)), "recovered once the slice is dropped");
         assertEquals(1, pool.statistics().leaks());
         assertEquals(0, pool.statistics().leased());
         assertEquals(BLOCK, blocks.outstandingBytes(), "the leaked block was freed; the idle one stays");
