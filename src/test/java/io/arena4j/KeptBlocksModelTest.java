@@ -101,7 +101,7 @@ class KeptBlocksModelTest {
                 } else {
                     arena.close();
                     if (random.nextBoolean()) {
-                        leaveIdleArenas(pool, random);
+                        TestSupport.leaveIdleArenas(pool, random, BLOCK, 5);
                     }
                     arena = pool.acquire();
                 }
@@ -228,24 +228,6 @@ class KeptBlocksModelTest {
         assertTrue(served > 1000 && refused > 20 && grownInPlace > 20 && grownByCopy > 20,
                 "every kind of outcome happened: " + served + " served, " + refused + " refused, "
                         + grownInPlace + " grown in place, " + grownByCopy + " grown by copy");
-    }
-
-    /**
-     * Leases two arenas on this thread, uses some memory in each (the budget may refuse it), and
-     * returns them: idle memory that the main arena's requests may have to take back.
-     */
-    private static void leaveIdleArenas(ArenaPool pool, SplittableRandom random) {
-        try (Arena first = pool.acquire(); Arena second = pool.acquire()) {
-            for (Arena other : List.of(first, second)) {
-                for (int i = random.nextInt(1, 6); i > 0; i--) {
-                    try {
-                        other.allocate(random.nextLong(1, 2 * BLOCK));
-                    } catch (ArenaLimitException e) {
-                        break;
-                    }
-                }
-            }
-        }
     }
 
     /** Sizes at the edges of the arena's rules, random ones between them, and some beyond any limit. */

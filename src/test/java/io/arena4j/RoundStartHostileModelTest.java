@@ -226,7 +226,7 @@ class RoundStartHostileModelTest {
                 main.arena.close();
                 main.dead.clear();
                 if (random.nextBoolean()) {
-                    leaveIdleArenas();
+                    TestSupport.leaveIdleArenas(pool, random, blockSize, 4);
                 }
                 main.arena = pool.acquire();
                 main.owned = true;
@@ -255,21 +255,6 @@ class RoundStartHostileModelTest {
                     helper.allocate(random.nextLong(1, 2 * blockSize), 1L << random.nextInt(5));
                 } catch (ArenaLimitException e) {
                     assertEquals(before, state(), "a refused request of the other arena changes nothing");
-                }
-            }
-        }
-
-        /** Leases two arenas, fills them a little (the budget may refuse), returns them: idle memory. */
-        private void leaveIdleArenas() {
-            try (Arena first = pool.acquire(); Arena second = pool.acquire()) {
-                for (Arena other : List.of(first, second)) {
-                    for (int i = random.nextInt(1, 5); i > 0; i--) {
-                        try {
-                            other.allocate(random.nextLong(1, 2 * blockSize));
-                        } catch (ArenaLimitException e) {
-                            break;
-                        }
-                    }
                 }
             }
         }

@@ -347,19 +347,7 @@ class RoundStartHostileThreadsTest {
                         ModelledArena run = new ModelledArena(arena, BLOCK, true, own, null, arena::toString);
                         last[0] = run;
                         for (int step = 0; step < 40; step++) {
-                            int dice = own.nextInt(100);
-                            if (dice < 4) {
-                                run.reset(retainBytes);
-                            } else if (dice < 10 && run.checkpoints.size() < 3) {
-                                run.checkpoint();
-                            } else if (dice < 14) {
-                                run.closeCheckpoint();
-                            } else if (dice < 35) {
-                                run.grow(maxBytes);
-                            } else {
-                                run.allocate(maxBytes);
-                            }
-                            run.checkFigures(maxBytes);
+                            randomStep(run, own.nextInt(100), retainBytes, maxBytes, 4, 10, 14, 35);
                         }
                         run.endRound();
                         arena.close();
@@ -445,19 +433,7 @@ class RoundStartHostileThreadsTest {
                 () -> arena + " out=" + blocks.outstandingBytes() + " blocks=" + blocks.allocatedBlocks());
         start.await();
         for (int step = 0; step < 3000; step++) {
-            int dice = random.nextInt(100);
-            if (dice < 8) {
-                run.reset(retainBytes);
-            } else if (dice < 14 && run.checkpoints.size() < 3) {
-                run.checkpoint();
-            } else if (dice < 19) {
-                run.closeCheckpoint();
-            } else if (dice < 40) {
-                run.grow(maxBytes);
-            } else {
-                run.allocate(maxBytes);
-            }
-            run.checkFigures(maxBytes);
+            randomStep(run, random.nextInt(100), retainBytes, maxBytes, 8, 14, 19, 40);
         }
         running.set(false);
         reader.join();
@@ -577,5 +553,26 @@ class RoundStartHostileThreadsTest {
             assertEquals(1, blocks.allocatedBlocks(), "one block served every lease");
         }
         blocks.assertAllFreed();
+    }
+
+    /**
+     * One step of {@code run}, chosen by {@code dice} (0 to 99) against cumulative thresholds: a
+     * reset below {@code reset}, then a checkpoint (at most three open), a checkpoint's close, a
+     * grow, and an allocation above {@code grow}; then the figures are checked.
+     */
+    private static void randomStep(ModelledArena run, int dice, long retainBytes, long maxBytes,
+                                   int reset, int checkpoint, int closeCheckpoint, int grow) {
+        if (dice < reset) {
+            run.reset(retainBytes);
+        } else if (dice < checkpoint && run.checkpoints.size() < 3) {
+            run.checkpoint();
+        } else if (dice < closeCheckpoint) {
+            run.closeCheckpoint();
+        } else if (dice < grow) {
+            run.grow(maxBytes);
+        } else {
+            run.allocate(maxBytes);
+        }
+        run.checkFigures(maxBytes);
     }
 }

@@ -10,6 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.List;
+import java.util.SplittableRandom;
 
 /** Helpers shared by the tests. */
 @SuppressWarnings("restricted")   // downcalls into the C library are how these helpers work
@@ -130,5 +132,24 @@ final class TestSupport {
             }
         }
         return 0;
+    }
+
+    /**
+     * Leases two arenas of {@code pool} on this thread, allocates 1 to {@code mostPerArena} slices
+     * of up to two blocks in each (until the budget refuses one), and returns them: idle memory
+     * that another arena's requests may have to take back.
+     */
+    static void leaveIdleArenas(ArenaPool pool, SplittableRandom random, long blockSize, int mostPerArena) {
+        try (Arena first = pool.acquire(); Arena second = pool.acquire()) {
+            for (Arena other : List.of(first, second)) {
+                for (int i = random.nextInt(1, mostPerArena + 1); i > 0; i--) {
+                    try {
+                        other.allocate(random.nextLong(1, 2 * blockSize));
+                    } catch (ArenaLimitException e) {
+                        break;
+                    }
+                }
+            }
+        }
     }
 }

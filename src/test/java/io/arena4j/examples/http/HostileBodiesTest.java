@@ -385,6 +385,12 @@ class HostileBodiesTest {
         return Stream.of(ArenaHttpServer.Mode.values());
     }
 
+    /** {@return each mode with each framing and its index, which names the case} */
+    private static Stream<Arguments> inEachMode(List<String> framings) {
+        return modes().flatMap(mode -> IntStream.range(0, framings.size())
+                .mapToObj(i -> Arguments.of(mode, i, framings.get(i))));
+    }
+
     static Stream<Arguments> modesAndSeeds() {
         return modes().flatMap(mode -> LongStream.rangeClosed(1, 8).mapToObj(seed -> Arguments.of(mode, seed)));
     }
@@ -613,8 +619,7 @@ class HostileBodiesTest {
                 "Content-Length: 9223372036854775808\r\n\r\nx",
                 "Content-Length: 18446744073709551617\r\n\r\nx",  // 2^64 + 1: 1 if it wraps
                 "Content-Length: " + "9".repeat(40) + "\r\n\r\nx");
-        return modes().flatMap(mode -> IntStream.range(0, framings.size())
-                .mapToObj(i -> Arguments.of(mode, i, framings.get(i))));
+        return inEachMode(framings);
     }
 
     /** Sizes beyond the limit or beyond a long: 413 or 400, never served, and the server goes on. */
@@ -677,8 +682,7 @@ class HostileBodiesTest {
                 "Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
                 "Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
                 "Transfer-Encoding: chunked\r\n\r\n\u0665\r\nhello\r\n0\r\n\r\n");
-        return modes().flatMap(mode -> IntStream.range(0, framings.size())
-                .mapToObj(i -> Arguments.of(mode, i, framings.get(i))));
+        return inEachMode(framings);
     }
 
     /**
