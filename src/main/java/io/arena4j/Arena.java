@@ -367,7 +367,7 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
         } catch (RuntimeException | Error refused) {
             assert cursor == blocks.currentStart() : "a refused request carves nothing";
             scopes.generation().close();   // opened by the claim and empty: nothing can hold it
-            scopes.restoreGeneration(lastGeneration, lastSpace);
+            scopes.restoreGeneration(lastGeneration);
             addressSpace = lastSpace;
             limit = TRAP;                  // as resetAndDisown() left it
             disown();
@@ -674,8 +674,11 @@ public final class Arena extends OwnedByOneThread implements java.lang.foreign.A
             rearm();       // a held scope: the arena is as it was, or rewound to a level inside it
             throw held;
         }
-        if (last == 0 && addressSpace != scopes.generationSpace()) {
-            addressSpace = scopes.generationSpace();     // what an unowned or closed arena shows
+        if (last == 0) {
+            MemorySegment generationSpace = scopes.generationSpace(addressSpace);
+            if (addressSpace != generationSpace) {
+                addressSpace = generationSpace;      // what an unowned or closed arena shows
+            }
         }
         return failure;
     }

@@ -16,8 +16,9 @@ import java.util.function.ObjIntConsumer;
  * and serial number, so that taking and closing a checkpoint writes no object reference into
  * long-lived objects: such writes cost a memory fence in G1's write barrier (about 4.5 ns on the
  * benchmark machine), and were most of the cost of a checkpoint. For the same reason a level's
- * address space is kept here only once a level above it opens and the arena's own field stops
- * pointing at it: until then the arena's field is the only copy.
+ * address space, the generation's included, is kept here only once a level above it opens and
+ * the arena's own field stops pointing at it: until then the arena's field is the only copy, and
+ * a reset writes two references (the generation's scope and the arena's address space), not three.
  *
  * <p>Besides the levels, it knows the states in which the arena must not carve from its current
  * block at all: closed, running cleanup actions, a level waiting for its scope, or the arena's
@@ -33,14 +34,12 @@ final class ScopeStack {
     private final int markWidth;
     /** The generation's JDK arena, level 0's scope. */
     private java.lang.foreign.Arena generation;
-    /** All of memory bound to the generation's scope (see {@code Arena.addressSpace}). */
-    private MemorySegment generationSpace;
     // The checkpoints' levels, from index 1: allocated at the first checkpoint, since most leases
     // of a server that does not use checkpoints never take one.
     private long[] marks = NO_MARKS;
     /** The JDK arena of each checkpoint whose scope is open, or null. */
     private java.lang.foreign.Arena[] scopes = NO_SCOPES;
-    /** All of memory bound to each checkpoint's scope once a level above it has opened, or null. */
+    /** All of memory bound to each level's scope, the generation's at 0, once a level above it has opened, or null. */
     private MemorySegment[] spaces = NO_SPACES;
     private int depth;
     /** Levels 1 to marked have their marks; those above have seen no change of the arena yet. */
@@ -64,15 +63,20 @@ final class ScopeStack {
     MemorySegment startGeneration(LeakWatch watch) {
         java.lang.foreign.Arena generation = java.lang.foreign.Arena.ofConfined();
         MemorySegment space = bind(generation, watch);
-        restoreGeneration(generation, space);
+        restoreGeneration(generation);
         return space;
     }
 
-    /** Makes {@code generation}, bound as {@code space}, the generation again: for a claim given back. */
-    void restoreGeneration(java.lang.foreign.Arena generation, MemorySegment space) {
+    /**
+     * Makes {@code generation} the generation again, its address space the arena's own: for a
+     * claim given back.
+     */
+    void restoreGeneration(java.lang.foreign.Arena generation) {
         discardAbove(0);
+        if (spaces.length > 0 && spaces[0] != null) {
+            spaces[0] = null;      // the arena's field holds the new generation's space
+        }
         this.generation = generation;
-        this.generationSpace = space;
         stale = false;
     }
 
@@ -81,17 +85,19 @@ final class ScopeStack {
         return generation;
     }
 
-    /** {@return the address space of the generation} */
-    MemorySegment generationSpace() {
-        return generationSpace;
+    /** {@return the address space of the generation, kept here or {@code current}, the arena's} */
+    MemorySegment generationSpace(MemorySegment current) {
+        MemorySegment kept = spaceAt(0);
+        return kept == null ? current : kept;
     }
 
     private java.lang.foreign.Arena scopeAt(int level) {
         return level == 0 ? generation : scopes[level];
     }
 
+    /** {@return the address space of {@code level} if kept here, or null: then it is the arena's} */
     private MemorySegment spaceAt(int level) {
-        return level == 0 ? generationSpace : spaces[level];
+        return level < spaces.length ? spaces[level] : null;
     }
 
     /** {@return all of memory in {@code scope}, watched for leaks by {@code watch}, or not if null} */
@@ -200,7 +206,7 @@ final class ScopeStack {
     MemorySegment open(LeakWatch watch, MemorySegment shadowed) {
         assert pending() && isMarked(depth);
         int below = openLevelBelow(depth);
-        if (below > 0 && spaces[below] == null) {     // the generation's is always kept
+        if (spaces[below] == null) {
             assert !stale : "a level not kept here is the arena's current one";
             spaces[below] = shadowed;
         }
