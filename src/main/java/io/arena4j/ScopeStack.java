@@ -18,7 +18,8 @@ import java.util.function.ObjIntConsumer;
  * benchmark machine), and were most of the cost of a checkpoint. For the same reason a level's
  * address space, the generation's included, is kept here only once a level above it opens and
  * the arena's own field stops pointing at it: until then the arena's field is the only copy, and
- * a reset writes two references (the generation's scope and the arena's address space), not three.
+ * the reset of a round without a checkpoint's scope writes two references (the generation's scope
+ * and the arena's address space), not three.
  *
  * <p>Besides the levels, it knows the states in which the arena must not carve from its current
  * block at all: closed, running cleanup actions, a level waiting for its scope, or the arena's
@@ -68,13 +69,13 @@ final class ScopeStack {
     }
 
     /**
-     * Makes {@code generation} the generation again, its address space the arena's own: for a
-     * claim given back.
+     * Makes {@code generation} the generation, with no level above it: a new one, or the last one
+     * again for a claim given back. The caller then points the arena's address space at its space.
      */
     void restoreGeneration(java.lang.foreign.Arena generation) {
         discardAbove(0);
         if (spaces.length > 0 && spaces[0] != null) {
-            spaces[0] = null;      // the arena's field holds the new generation's space
+            spaces[0] = null;      // the arena's field is to be its only copy, as in every generation
         }
         this.generation = generation;
         stale = false;
