@@ -35,8 +35,8 @@ final class ScopeStack {
     private final int markWidth;
     /** The generation's JDK arena, level 0's scope. */
     private java.lang.foreign.Arena generation;
-    // The checkpoints' levels, from index 1: allocated at the first checkpoint, since most leases
-    // of a server that does not use checkpoints never take one.
+    // The levels' arrays, the checkpoints' from index 1: allocated at the first checkpoint, since
+    // most leases of a server that does not use checkpoints never take one.
     private long[] marks = NO_MARKS;
     /** The JDK arena of each checkpoint whose scope is open, or null. */
     private java.lang.foreign.Arena[] scopes = NO_SCOPES;
